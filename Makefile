@@ -1,0 +1,57 @@
+# Everyday verbs over CMake. The real build lives in CMakeLists.txt.
+#   make            build (build/)
+#   make check      install missing deps, build, run every test (SANITIZE=address,undefined in CI)
+#   make bench      optimised build in build-bench/, run every bench/ program
+#   make fuzz       clang + libFuzzer build in build-fuzz/, run each target FUZZ_SECONDS
+#   make format     apply .clang-format;  make format-check: fail on any difference
+BUILD        ?= build
+SANITIZE     ?=
+FUZZ_SECONDS ?= 30
+JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
+SOURCES       = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all deps check bench fuzz format format-check clean
+
+all: $(BUILD)/Makefile
+	@cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD)/Makefile:
+	@bash scripts/deps.sh
+	@cmake -S . -B $(BUILD) -DSANITIZE=$(SANITIZE) >/dev/null
+
+deps:
+	@bash scripts/deps.sh
+
+check: deps
+	@cmake -S . -B $(BUILD) -DSANITIZE=$(SANITIZE) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@$(MAKE) --no-print-directory format-check
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: deps
+	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-bench -j $(JOBS)
+	@for b in build-bench/bench_*; do echo "== $$b"; $$b || exit 1; done
+
+fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSL_FUZZ=ON \
+	    -DSANITIZE=address,undefined >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@mkdir -p fuzz/artifacts
+	@for f in build-fuzz/fuzz_*; do \
+	    t=$$(basename $$f); c=fuzz/corpus/$${t#fuzz_}; w=$$(mktemp -d); \
+	    echo "== $$t for $(FUZZ_SECONDS)s (seeds: $$c)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	        -artifact_prefix=fuzz/artifacts/ $$w $$c >fuzz/artifacts/$$t.log 2>&1 \
+	        || { tail -n 60 fuzz/artifacts/$$t.log; rm -rf $$w; exit 1; }; \
+	    grep -E '^stat::number_of_executed_runs' fuzz/artifacts/$$t.log; rm -rf $$w; \
+	done
+
+format:
+	@clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run -Werror $(SOURCES) && echo "format: ok"
+
+clean:
+	rm -rf build build-bench build-fuzz
