@@ -1,0 +1,209 @@
+/*
+ * slaledger/sla.h: SLA agreement documents (YAML or JSON) and their validated model.
+ *
+ * sl_sla_parse turns a document into an sl_agreement_spec in which every cross reference is
+ * resolved to an index and every quantity is an integer in a fixed unit (see sl_metric). A spec
+ * that parsed is internally consistent: the contract relies on that and does not re-check it.
+ * Parsing is deterministic and does no I/O (sl_sla_parse_file only reads the file first), so
+ * every node turns the same bytes into the same model. The spec is immutable once built; it is
+ * owned by whoever holds the pointer and released with sl_agreement_spec_free.
+ * The document format is described in docs/sla-format.md.
+ */
+#ifndef SLALEDGER_SLA_H
+#define SLALEDGER_SLA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slaledger/error.h"
+
+#define SL_MAX_ORACLES     64 /* members of one agreement's oracle set (bit mask) */
+#define SL_MAX_SERVICES    256
+#define SL_MAX_OBJECTIVES  256
+#define SL_MAX_TIERS       16
+#define SL_MAX_WINDOWS     100000   /* windows of one objective over the period */
+#define SL_MAX_INTERVALS   50000000 /* intervals of one objective over the period */
+#define SL_MIN_INTERVAL_MS 1000
+#define SL_NAME_MAX        63 /* names: [a-z0-9] then [a-z0-9._-], at most 63 bytes */
+
+typedef enum sl_service_kind {
+    SL_SVC_AWS_EC2,      /* "aws.ec2" */
+    SL_SVC_AZURE_VM,     /* "azure.vm" */
+    SL_SVC_HTTP,         /* "http" */
+    SL_SVC_PROMETHEUS,   /* "prometheus" */
+    SL_SVC_PUSH,         /* "push" */
+    SL_SVC_POSTGRESQL,   /* "postgresql" */
+    SL_SVC_PROCESS_STEP, /* "process-step" */
+} sl_service_kind;
+
+/*
+ * What an objective measures, and the unit of report values and targets:
+ *   availability      ppm of the interval the service was up (0..1000000)
+ *   response_time,
+ *   processing_time,
+ *   delay             milliseconds (at the objective's percentile)
+ *   throughput        milli-requests per second ("100/s" -> 100000)
+ *   error_rate        ppm of requests that failed
+ *   durability, integrity, confidentiality, retention, deletion
+ *                     check objectives: 1 = check passed, 0 = failed
+ */
+typedef enum sl_metric {
+    SL_METRIC_AVAILABILITY,
+    SL_METRIC_RESPONSE_TIME,
+    SL_METRIC_THROUGHPUT,
+    SL_METRIC_PROCESSING_TIME,
+    SL_METRIC_DELAY,
+    SL_METRIC_ERROR_RATE,
+    SL_METRIC_DURABILITY,
+    SL_METRIC_INTEGRITY,
+    SL_METRIC_CONFIDENTIALITY,
+    SL_METRIC_RETENTION,
+    SL_METRIC_DELETION,
+} sl_metric;
+
+/** True for the pass/fail check metrics (durability .. deletion). */
+int sl_metric_is_check(sl_metric m);
+
+/** How the reports of several oracles for one interval become one decided value. */
+typedef enum sl_policy {
+    SL_POLICY_MEDIAN, /* median of the reports (mean of the middle two, floored) */
+    SL_POLICY_MIN,
+    SL_POLICY_MAX,
+    SL_POLICY_ALL_AGREE, /* every report must classify the interval the same way */
+    SL_POLICY_K_OF_N,    /* `quorum` reports must classify it the same way */
+} sl_policy;
+
+/*
+ * Windows. Calendar hours and days are fixed durations in UTC (3600000 and 86400000 ms), so
+ * they are SL_WINDOW_DURATION; months are not. Duration windows are anchored at the Unix epoch
+ * (so "1d" windows are UTC days), months at UTC month starts; every window is clipped to the
+ * agreement's period. SL_WINDOW_PERIOD is one window covering the whole period.
+ */
+typedef enum sl_window_kind {
+    SL_WINDOW_DURATION,
+    SL_WINDOW_MONTH,
+    SL_WINDOW_PERIOD,
+} sl_window_kind;
+
+typedef struct sl_window_spec {
+    sl_window_kind kind;
+    int64_t len_ms; /* SL_WINDOW_DURATION only; 0 otherwise */
+} sl_window_spec;
+
+typedef enum sl_cmp {
+    SL_CMP_GE, /* the measured value must be >= target */
+    SL_CMP_LE, /* the measured value must be <= target */
+} sl_cmp;
+
+/** What intervals without a decision (no quorum, disagreement) count as in window figures. */
+typedef enum sl_unknown_policy {
+    SL_UNKNOWN_EXCLUDE, /* left out of good / (good + bad); the default */
+    SL_UNKNOWN_GOOD,
+    SL_UNKNOWN_BAD,
+} sl_unknown_policy;
+
+typedef struct sl_kv {
+    char *key;
+    char *value;
+} sl_kv;
+
+typedef struct sl_service_spec {
+    char *name;
+    sl_service_kind kind;
+    sl_kv *source; /* kind-specific settings, sorted by key, keys unique */
+    size_t n_source;
+} sl_service_spec;
+
+typedef struct sl_objective_spec {
+    char *name;
+    uint32_t service; /* index into spec->services */
+    sl_metric metric;
+    uint32_t percentile_milli; /* 95 -> 95000, 99.9 -> 99900; 0 = not given */
+    int64_t interval_ms;       /* length of one measured interval; divides the window grid */
+    sl_window_spec window;
+    sl_cmp cmp;     /* availability, throughput, checks: GE; times, error_rate: LE */
+    int64_t target; /* in the metric's unit; checks: 1 */
+    /* availability only: an interval is good when the decided up-ppm is >= this (default 100 %) */
+    int64_t good_ppm;
+    sl_unknown_policy unknown;
+    /* the oracles whose reports count, as a bit mask over spec->oracles; policy and quorum */
+    uint64_t oracle_mask;
+    sl_policy policy;
+    uint32_t quorum; /* 1 <= quorum <= number of bits in oracle_mask */
+    char *query;     /* optional source query (e.g. PromQL) for this objective; NULL if none */
+} sl_objective_spec;
+
+typedef struct sl_tier {
+    int64_t below_ppm;  /* the tier applies when window availability < below_ppm */
+    int64_t credit_ppm; /* credit as ppm of the window's share of the fee */
+} sl_tier;
+
+typedef enum sl_penalty_kind {
+    SL_PENALTY_TIERS,         /* availability: tiered credit, tiers sorted by below_ppm desc */
+    SL_PENALTY_PER_VIOLATION, /* interval objectives: `amount` per violating interval */
+    SL_PENALTY_PER_FAILURE,   /* check objectives: `amount` per failed check */
+} sl_penalty_kind;
+
+typedef enum sl_cap_kind {
+    SL_CAP_NONE,   /* only the window's share of the fee limits it */
+    SL_CAP_PPM,    /* cap = ppm of the window's share of the fee */
+    SL_CAP_AMOUNT, /* cap = minor units per window */
+} sl_cap_kind;
+
+typedef struct sl_penalty_spec {
+    uint32_t objective; /* index into spec->objectives; at most one penalty per objective */
+    sl_penalty_kind kind;
+    sl_tier *tiers; /* SL_PENALTY_TIERS: below strictly decreasing, credit strictly increasing */
+    size_t n_tiers;
+    int64_t amount; /* per violation / failure, minor units, > 0 */
+    sl_cap_kind cap_kind;
+    int64_t cap;
+} sl_penalty_spec;
+
+typedef struct sl_agreement_spec {
+    char *name;        /* metadata.name: the agreement's id on its channel */
+    char *description; /* NULL if none */
+    char *channel;
+    char *consumer;
+    char *provider;   /* != consumer */
+    int64_t start_ms; /* period [start, end), both aligned to every objective's interval */
+    int64_t end_ms;
+    int64_t fee;            /* minor units, > 0 */
+    char currency[4];       /* ISO 4217 code, upper case */
+    unsigned minor_units;   /* decimals of the currency (EUR 2, JPY 0, ...) */
+    sl_window_spec billing; /* settlement windows; every objective window nests in one */
+    int64_t grace_ms;       /* reports for an interval are accepted until its end + grace */
+    sl_service_spec *services;
+    size_t n_services;
+    char **oracles; /* oracle identity names, unique */
+    size_t n_oracles;
+    sl_objective_spec *objectives;
+    size_t n_objectives;
+    sl_penalty_spec *penalties;
+    size_t n_penalties;
+} sl_agreement_spec;
+
+/**
+ * Parses and validates an agreement document (YAML 1.2 or JSON) held in text[0..len).
+ * filename is used only in messages (may be NULL). On success *out is a new spec the caller
+ * frees with sl_agreement_spec_free and 0 is returned. On failure *out is NULL, every problem
+ * found (up to SL_DIAGS_MAX) is appended to diags with line, column and field, and the first
+ * error's code is returned (SL_EPARSE for syntax, SL_EINVAL or SL_EOVERFLOW for content,
+ * SL_ENOMEM). diags may be NULL.
+ */
+int sl_sla_parse(const char *text, size_t len, const char *filename, sl_agreement_spec **out,
+                 sl_diags *diags) __attribute__((warn_unused_result));
+
+/** Reads path and calls sl_sla_parse. A read failure is one SL_EIO diagnostic. */
+int sl_sla_parse_file(const char *path, sl_agreement_spec **out, sl_diags *diags)
+    __attribute__((warn_unused_result));
+
+/** Frees a spec and everything it owns. Accepts NULL. */
+void sl_agreement_spec_free(sl_agreement_spec *spec);
+
+/** Names as written in documents: "aws.ec2", "availability", "median", ... */
+const char *sl_service_kind_name(sl_service_kind k);
+const char *sl_metric_name(sl_metric m);
+const char *sl_policy_name(sl_policy p);
+
+#endif

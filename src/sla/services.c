@@ -1,0 +1,220 @@
+/*
+ * services.c: spec.services, the monitored resources, with the source settings each kind
+ * allows and requires.
+ *
+ * A source is a flat mapping of scalars kept as sorted sl_kv. Its values are checked here by
+ * kind (URLs, HTTP methods, statuses, durations) so that oracles can trust them; `credentials`
+ * only ever names an entry of a node's secrets file, so it must be a name and can never be a
+ * secret itself. Thread-safety: reentrant.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "slaledger/util.h"
+
+#include "sla_int.h"
+
+#define SOURCE_KEYS_MAX 8
+
+typedef enum vcheck {
+    V_TEXT,     /* a non-empty single-line string */
+    V_NAME,     /* a name (credentials, agents) */
+    V_URL,      /* http:// or https:// */
+    V_METHOD,   /* GET or HEAD */
+    V_STATUS,   /* an HTTP status 100..599 */
+    V_DURATION, /* a positive duration */
+} vcheck;
+
+typedef struct src_key {
+    const char *name;
+    int required;
+    vcheck check;
+} src_key;
+
+static const src_key aws_keys[] = {
+    {"region", 1, V_TEXT},  {"instance", 1, V_TEXT}, {"credentials", 1, V_NAME},
+    {"endpoint", 0, V_URL}, {"metric", 0, V_TEXT},   {"namespace", 0, V_TEXT},
+    {NULL, 0, V_TEXT},
+};
+static const src_key azure_keys[] = {
+    {"subscription", 1, V_TEXT}, {"resource_group", 1, V_TEXT},
+    {"vm", 1, V_TEXT},           {"tenant", 1, V_TEXT},
+    {"credentials", 1, V_NAME},  {"endpoint", 0, V_URL},
+    {"metric", 0, V_TEXT},       {NULL, 0, V_TEXT},
+};
+static const src_key http_keys[] = {
+    {"url", 1, V_URL},          {"method", 0, V_METHOD},    {"expect_status", 0, V_STATUS},
+    {"expect_body", 0, V_TEXT}, {"timeout", 0, V_DURATION}, {NULL, 0, V_TEXT},
+};
+static const src_key prometheus_keys[] = {
+    {"url", 1, V_URL}, {"credentials", 0, V_NAME}, {NULL, 0, V_TEXT}};
+static const src_key push_keys[] = {{"agent", 0, V_NAME}, {NULL, 0, V_TEXT}};
+static const src_key postgresql_keys[] = {
+    {"credentials", 1, V_NAME}, {"database", 0, V_TEXT}, {NULL, 0, V_TEXT}};
+static const src_key process_step_keys[] = {
+    {"application", 1, V_TEXT}, {"step", 1, V_TEXT}, {NULL, 0, V_TEXT}};
+
+/* Indexed by sl_service_kind. */
+static const src_key *const kind_keys[] = {
+    aws_keys, azure_keys, http_keys, prometheus_keys, push_keys, postgresql_keys, process_step_keys,
+};
+
+static const char *const service_keys[] = {"name", "kind", "source", NULL};
+static const char *const http_methods[] = {"GET", "HEAD"};
+
+static int url_valid(const char *s, size_t len)
+{
+    if (len > 7 && strncmp(s, "http://", 7) == 0)
+        return 1;
+    return len > 8 && strncmp(s, "https://", 8) == 0;
+}
+
+/* Checks one source value by its rule; 0 when it is acceptable. */
+static int value_check(sl__ctx *c, const sl__ynode *n, const char *path, vcheck check)
+{
+    int64_t v;
+    int e;
+    char *tmp = NULL;
+    sl__shown sh;
+
+    switch (check) {
+    case V_NAME:
+        if (sl__read_name(c, n, path, "a secrets-entry or identity", &tmp) != 0)
+            return -1;
+        free(tmp);
+        return 0;
+    case V_METHOD:
+        return sl__read_enum(c, n, path, "HTTP method", http_methods, 2, &e);
+    case V_STATUS:
+        return sl__read_int(c, n, path, 100, 599, &v);
+    case V_DURATION:
+        return sl__read_duration(c, n, path, 0, &v);
+    default:
+        break;
+    }
+    if (sl__read_text(c, n, path, 1, &tmp) != 0)
+        return -1;
+    free(tmp);
+    if (check == V_URL && !url_valid(n->text, n->len)) {
+        sl__error(c, n, SL_EINVAL, path, "expected an http:// or https:// URL, found %s",
+                  sl__show(n->text, n->len, &sh));
+        return -1;
+    }
+    return 0;
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+    return strcmp(((const sl_kv *)a)->key, ((const sl_kv *)b)->key);
+}
+
+/* Adds key = the node's text to the service's source. */
+static void kv_add(sl__ctx *c, sl_service_spec *s, const char *key, const sl__ynode *v)
+{
+    sl_kv *kv = &s->source[s->n_source];
+
+    kv->key = sl_strdup(key);
+    kv->value = sl_strndup(v->text, v->len);
+    s->n_source++;
+    if (!kv->key || !kv->value)
+        sl__nomem(c);
+}
+
+/* Reads the keys of a source mapping by the kind's table. */
+static void source_fill(sl__ctx *c, const sl__ynode *src, const char *path, sl_service_spec *s,
+                        const src_key *keys)
+{
+    sl__field f;
+
+    s->source = calloc(SOURCE_KEYS_MAX, sizeof(*s->source));
+    if (!s->source) {
+        sl__nomem(c);
+        return;
+    }
+    for (size_t k = 0; keys[k].name; k++) {
+        if (sl__field_get(c, src, path, keys[k].name, keys[k].required, &f) &&
+            value_check(c, f.node, f.path, keys[k].check) == 0)
+            kv_add(c, s, keys[k].name, f.node);
+    }
+    qsort(s->source, s->n_source, sizeof(*s->source), kv_cmp);
+}
+
+static void source_parse(sl__ctx *c, const sl__ynode *svc, const char *path, sl_service_spec *s)
+{
+    const src_key *keys = kind_keys[s->kind];
+    const char *names[SOURCE_KEYS_MAX];
+    size_t n = 0;
+    int required = 0;
+    sl__field f;
+
+    for (; keys[n].name; n++) {
+        names[n] = keys[n].name;
+        required |= keys[n].required;
+    }
+    names[n] = NULL;
+    if (!sl__field_get(c, svc, path, "source", required, &f))
+        return;
+    if (sl__map_check(c, f.node, f.path, names))
+        source_fill(c, f.node, f.path, s, keys);
+}
+
+/* The index of a service named `name` among the first `count`, or -1. */
+static long service_find(const sl_agreement_spec *spec, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (spec->services[i].name && strcmp(spec->services[i].name, name) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+static void service_parse(sl__build *b, const sl__ynode *n, const char *path, size_t i)
+{
+    sl_service_spec *s = &b->spec->services[i];
+    sl__field f;
+    int kind;
+
+    if (!sl__map_check(&b->ctx, n, path, service_keys)) {
+        b->services_ok = 0;
+        return;
+    }
+    if (!sl__field_get(&b->ctx, n, path, "name", 1, &f) ||
+        sl__read_name(&b->ctx, f.node, f.path, "a service", &s->name) != 0) {
+        b->services_ok = 0;
+    } else if (service_find(b->spec, i, s->name) >= 0) {
+        sl__error(&b->ctx, f.node, SL_EINVAL, f.path, "duplicate service name '%s'", s->name);
+    }
+    if (!sl__field_get(&b->ctx, n, path, "kind", 1, &f) ||
+        sl__read_enum(&b->ctx, f.node, f.path, "service kind", sl__service_kind_names,
+                      sl__n_service_kinds, &kind) != 0)
+        return;
+    s->kind = (sl_service_kind)kind;
+    source_parse(&b->ctx, n, path, s);
+}
+
+void sl__services_parse(sl__build *b, const sl__ynode *n, const char *path)
+{
+    char item[SL__PATH_MAX];
+    size_t count;
+
+    if (!sl__list_check(&b->ctx, n, path, SL_MAX_SERVICES, 1))
+        return;
+    count = n->n < SL_MAX_SERVICES ? n->n : SL_MAX_SERVICES;
+    b->spec->services = calloc(count ? count : 1, sizeof(*b->spec->services));
+    if (!b->spec->services) {
+        sl__nomem(&b->ctx);
+        return;
+    }
+    b->spec->n_services = count;
+    b->services_ok = count > 0;
+    for (size_t i = 0; i < count; i++) {
+        sl__path_index(item, path, i);
+        service_parse(b, &n->kids[i], item, i);
+    }
+}
+
+/** The index of the service called name, or -1 (used by objectives.c). */
+long sl__service_index(const sl_agreement_spec *spec, const char *name)
+{
+    return service_find(spec, spec->n_services, name);
+}
