@@ -1,0 +1,88 @@
+/*
+ * main.c: the slaledger command's entry point: global options (--help, --version) and the
+ * git-style table of subcommands. Everything else lives in cmd_<name>.c; this file stays thin.
+ * Exit codes are SL_EXIT_* (cli.h, docs/cli.md).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_help(int argc, char **argv);
+
+static const sl_cmd commands[] = {
+    {"help", cmd_help, "show help for slaledger or one of its commands"},
+    {"sla", sl__cmd_sla, "check SLA agreement documents (sla validate)"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: slaledger [--version] [--help] <command> [<args>]\n\n"
+                 "slaledger monitors cloud services against their SLAs on a signed ledger.\n\n"
+                 "commands:\n");
+    sl__cli_list(out, commands, N_COMMANDS);
+    fprintf(out, "\nRun 'slaledger <command> --help' for the options of a command.\n");
+}
+
+/* `slaledger help [COMMAND]`: the same text as `slaledger [COMMAND] --help`. */
+static int cmd_help(int argc, char **argv)
+{
+    const sl_cmd *cmd;
+    char help[] = "--help";
+    char *args[3] = {NULL, help, NULL};
+
+    if (argc == 1 || (argc == 2 && sl__cli_is_help(argv[1]))) {
+        usage(stdout);
+        return SL_EXIT_OK;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "usage: slaledger help [<command>]\n");
+        return SL_EXIT_USAGE;
+    }
+    cmd = sl__cli_find(commands, N_COMMANDS, argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "slaledger help: '%s' is not a slaledger command\n", argv[1]);
+        return SL_EXIT_USAGE;
+    }
+    args[0] = argv[1];
+    return cmd->run(2, args);
+}
+
+static int run(int argc, char **argv)
+{
+    const sl_cmd *cmd;
+
+    if (argc < 2) {
+        usage(stderr);
+        return SL_EXIT_USAGE;
+    }
+    if (sl__cli_is_help(argv[1])) {
+        usage(stdout);
+        return SL_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("slaledger %s\n", SL_VERSION);
+        return SL_EXIT_OK;
+    }
+    cmd = sl__cli_find(commands, N_COMMANDS, argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "slaledger: '%s' is not a slaledger %s; see 'slaledger --help'\n", argv[1],
+                argv[1][0] == '-' ? "option" : "command");
+        return SL_EXIT_USAGE;
+    }
+    return cmd->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    int rc = run(argc, argv);
+
+    /* A full disk or closed pipe must not look like success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "slaledger: cannot write to standard output\n");
+        return SL_EXIT_IO;
+    }
+    return rc;
+}
