@@ -66,7 +66,7 @@ static void check_aws(const sl_agreement_spec *s)
     static const char *const src[] = {
         "credentials", "aws-main", "instance", "i-0abc123def4567890", "metric", "StatusCheckFailed",
         "namespace",   "AWS/EC2",  "region",   "eu-central-1"};
-    static const int64_t tiers[] = {999500, 100000, 990000, 300000, 950000, 1000000};
+    static const int64_t tiers[] = {999900, 100000, 990000, 300000, 950000, 1000000};
     const sl_objective_spec *o = s->objectives;
 
     assert_string_equal(s->name, "vm-web-01");
@@ -94,7 +94,7 @@ static void check_aws(const sl_agreement_spec *s)
     assert_string_equal(s->oracles[2], "watchdog");
     assert_int_equal(s->n_objectives, 2);
     check_objective(&o[0], "uptime", SL_METRIC_AVAILABILITY, 0, MIN, SL_WINDOW_MONTH, 0, SL_CMP_GE,
-                    999500);
+                    999900);
     assert_int_equal(o[0].service, 0);
     assert_int_equal(o[0].good_ppm, 1000000);
     assert_int_equal(o[0].unknown, SL_UNKNOWN_EXCLUDE);
