@@ -30,7 +30,7 @@ check: deps
 
 bench: deps
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build build-bench -j $(JOBS)
+	@cmake --build build-bench -j $(JOBS) --target benches
 	@for b in build-bench/bench_*; do echo "== $$b"; $$b || exit 1; done
 
 fuzz: deps
@@ -44,7 +44,7 @@ fuzz: deps
 	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	        -artifact_prefix=fuzz/artifacts/ $$w $$c >fuzz/artifacts/$$t.log 2>&1 \
 	        || { tail -n 60 fuzz/artifacts/$$t.log; rm -rf $$w; exit 1; }; \
-	    grep -E '^stat::number_of_executed_runs' fuzz/artifacts/$$t.log; rm -rf $$w; \
+	    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' fuzz/artifacts/$$t.log; rm -rf $$w; \
 	done
 
 format:
