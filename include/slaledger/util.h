@@ -122,6 +122,13 @@ const char *sl_buf_cstr(sl_buf *b);
  * 63 bytes (SL_NAME_MAX in sla.h). */
 int sl_name_valid(const char *s, size_t len);
 
+/**
+ * Grows the heap array *items (a pointer to the array pointer, e.g. &v->items) so it holds at
+ * least `need` elements of `elem` bytes, doubling the capacity *cap (from 8). Returns 0, or
+ * SL_ENOMEM with the array and *cap untouched.
+ */
+int sl_reserve(void *items, size_t *cap, size_t need, size_t elem);
+
 /** strdup that returns NULL for NULL. The result is the caller's to free(). */
 char *sl_strdup(const char *s);
 /** Copies n bytes into a fresh NUL-terminated string (caller frees). */

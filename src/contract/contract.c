@@ -60,17 +60,7 @@ sl__agreement *sl__agreement_find(const sl_contract *c, const char *name)
 
 int sl__events_reserve(sl_contract *c, size_t extra)
 {
-    if (c->cap_events - c->n_events >= extra)
-        return 0;
-    size_t cap = c->cap_events ? c->cap_events : 64;
-    while (cap - c->n_events < extra)
-        cap *= 2;
-    sl_event *v = realloc(c->events, cap * sizeof(*v));
-    if (!v)
-        return SL_ENOMEM;
-    c->events = v;
-    c->cap_events = cap;
-    return 0;
+    return sl_reserve(&c->events, &c->cap_events, c->n_events + extra, sizeof(*c->events));
 }
 
 sl_event *sl__event_push(sl_contract *c, sl_event_kind kind, const sl__agreement *a)
@@ -150,14 +140,8 @@ static size_t agreement_slot(const sl_contract *c, const char *name)
 
 static int agreements_reserve(sl_contract *c)
 {
-    if (c->n_agrs == c->cap_agrs) {
-        size_t cap = c->cap_agrs ? c->cap_agrs * 2 : 16;
-        sl__agreement **v = realloc(c->agrs, cap * sizeof(*v));
-        if (!v)
-            return SL_ENOMEM;
-        c->agrs = v;
-        c->cap_agrs = cap;
-    }
+    if (sl_reserve(&c->agrs, &c->cap_agrs, c->n_agrs + 1, sizeof(*c->agrs)))
+        return SL_ENOMEM;
     return sl__strmap_reserve(&c->agr_index, 1);
 }
 

@@ -318,15 +318,7 @@ static size_t pending_slot(const sl__objective *o, int64_t interval)
 
 static int pending_reserve(sl__objective *o)
 {
-    if (o->n_pending < o->cap_pending)
-        return 0;
-    size_t cap = o->cap_pending ? o->cap_pending * 2 : 8;
-    sl__pending **v = realloc(o->pending, cap * sizeof(*v));
-    if (!v)
-        return SL_ENOMEM;
-    o->pending = v;
-    o->cap_pending = cap;
-    return 0;
+    return sl_reserve(&o->pending, &o->cap_pending, o->n_pending + 1, sizeof(*o->pending));
 }
 
 static void pending_insert(sl__agreement *a, sl__objective *o, size_t at, sl__pending *p)

@@ -8,11 +8,12 @@
  */
 #include "contract/contract_int.h"
 
+/* Writes ,"key":"12.50": amounts always follow another member. */
 static void put_amount(sl_buf *b, const char *key, int64_t v, unsigned scale)
 {
     char s[32];
     sl_decimal_format(v, scale, s, sizeof(s));
-    sl_buf_printf(b, "\"%s\":\"%s\"", key, s);
+    sl_buf_printf(b, ",\"%s\":\"%s\"", key, s);
 }
 
 static void put_span(sl_buf *b, int64_t start, int64_t end)
@@ -58,11 +59,8 @@ static void put_window(sl_buf *b, const sl__objective *o, const sl__window *w, u
     } else {
         sl_buf_printf(b, "null");
     }
-    sl_buf_printf(b, ",");
     put_amount(b, "share", w->share, scale);
-    sl_buf_printf(b, ",");
     put_amount(b, "owed", w->owed, scale);
-    sl_buf_printf(b, ",");
     put_amount(b, "paid", w->paid, scale);
     if (w->tier >= 0)
         sl_buf_printf(b, ",\"tier\":%d", w->tier);
@@ -98,11 +96,8 @@ static void put_billing(sl_buf *b, const sl__agreement *a, int64_t *shortfall)
         const sl__bill *bl = &a->bills[k];
         sl_buf_printf(b, "%s{", k ? "," : "");
         put_span(b, bl->start_ms, bl->end_ms);
-        sl_buf_printf(b, ",");
         put_amount(b, "share", bl->alloc, scale);
-        sl_buf_printf(b, ",");
         put_amount(b, "penalties", bl->penalties, scale);
-        sl_buf_printf(b, ",");
         put_amount(b, "settled", bl->settled, scale);
         sl_buf_printf(b, ",\"closed\":%s}", bl->closed ? "true" : "false");
         if (bl->closed)
@@ -125,20 +120,14 @@ int sl_contract_statement(const sl_contract *c, const char *agreement, sl_buf *o
                   s->name, sl_agreement_status_name(a->status), s->channel, s->consumer,
                   s->provider);
     put_span(out, s->start_ms, s->end_ms);
-    sl_buf_printf(out, "},\"currency\":\"%s\",", s->currency);
+    sl_buf_printf(out, "},\"currency\":\"%s\"", s->currency);
     put_amount(out, "fee", s->fee, scale);
-    sl_buf_printf(out, ",");
     put_amount(out, "deposited", a->deposited, scale);
-    sl_buf_printf(out, ",");
     put_amount(out, "penalties", a->penalties, scale);
-    sl_buf_printf(out, ",");
     put_amount(out, "settled", a->settled, scale);
-    sl_buf_printf(out, ",");
     put_amount(out, "refunded", a->refunded, scale);
-    sl_buf_printf(out, ",");
     put_amount(out, "escrow", a->escrow, scale);
     put_billing(out, a, &shortfall);
-    sl_buf_printf(out, ",");
     put_amount(out, "shortfall", shortfall, scale);
     put_objectives(out, a);
     sl_buf_printf(out, "}");

@@ -53,14 +53,8 @@ static size_t account_slot(const sl_contract *c, const char *key)
 
 static int accounts_reserve(sl_contract *c)
 {
-    if (c->n_accts == c->cap_accts) {
-        size_t cap = c->cap_accts ? c->cap_accts * 2 : 16;
-        sl__account **v = realloc(c->accts, cap * sizeof(*v));
-        if (!v)
-            return SL_ENOMEM;
-        c->accts = v;
-        c->cap_accts = cap;
-    }
+    if (sl_reserve(&c->accts, &c->cap_accts, c->n_accts + 1, sizeof(*c->accts)))
+        return SL_ENOMEM;
     return sl__strmap_reserve(&c->acct_index, 1);
 }
 
@@ -104,14 +98,8 @@ int sl__supply_reserve(sl_contract *c, const char *currency)
 {
     if (sl__supply_find(c, currency))
         return 0;
-    if (c->n_supply == c->cap_supply) {
-        size_t cap = c->cap_supply ? c->cap_supply * 2 : 4;
-        sl__supply *v = realloc(c->supply, cap * sizeof(*v));
-        if (!v)
-            return SL_ENOMEM;
-        c->supply = v;
-        c->cap_supply = cap;
-    }
+    if (sl_reserve(&c->supply, &c->cap_supply, c->n_supply + 1, sizeof(*c->supply)))
+        return SL_ENOMEM;
     size_t at = 0;
     while (at < c->n_supply && memcmp(c->supply[at].currency, currency, 4) < 0)
         at++;

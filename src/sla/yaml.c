@@ -52,14 +52,8 @@ void sl__ynode_free(sl__ynode *n)
 /* Appends a zeroed child to parent; NULL when memory runs out. */
 static sl__ynode *node_append(sl__ynode *parent)
 {
-    if (parent->n == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 4;
-        sl__ynode *kids = realloc(parent->kids, cap * sizeof(*kids));
-        if (!kids)
-            return NULL;
-        parent->kids = kids;
-        parent->cap = cap;
-    }
+    if (sl_reserve(&parent->kids, &parent->cap, parent->n + 1, sizeof(*parent->kids)))
+        return NULL;
     memset(&parent->kids[parent->n], 0, sizeof(parent->kids[0]));
     return &parent->kids[parent->n++];
 }
