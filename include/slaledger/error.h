@@ -24,6 +24,9 @@ enum {
     SL_ETIME = -10,    /* time out of range: not yet closed, too late, or backwards */
     SL_EIO = -11,      /* an operating-system I/O call failed */
     SL_EPARSE = -12,   /* syntax error in a document */
+    SL_EAUTH = -13,    /* signature, certificate or role check failed */
+    SL_ECORRUPT = -14, /* stored data fails verification (hash, chain, signature, replay) */
+    SL_EBUSY = -15,    /* a queue or resource is full or locked; try again later */
 };
 
 /** Returns a static, human-readable name for an SL_E* code ("invalid input", ...). */

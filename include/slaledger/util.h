@@ -116,6 +116,35 @@ void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf
  * when err is set. */
 const char *sl_buf_cstr(sl_buf *b);
 
+/* ---- bounds-checked reader of the encodings sl_buf writes ---- */
+
+/**
+ * Reads big-endian integers and length-prefixed fields from borrowed bytes. The first short
+ * read or bad field sets err (SL_EINVAL) and every later read returns zero / NULL, so a decoder
+ * reads freely and checks once (sl_rd_end). Never reads outside [p, p + len).
+ */
+typedef struct sl_rd {
+    const uint8_t *p;
+    size_t len;
+    size_t at;
+    int err;
+} sl_rd;
+
+void sl_rd_init(sl_rd *r, const void *p, size_t len);
+uint8_t sl_rd_u8(sl_rd *r);
+uint32_t sl_rd_u32(sl_rd *r);
+uint64_t sl_rd_u64(sl_rd *r);
+int64_t sl_rd_i64(sl_rd *r);
+/** n raw bytes, borrowed from the input; NULL on a short read. */
+const uint8_t *sl_rd_bytes(sl_rd *r, size_t n);
+/** A u32 length (at most max) then that many bytes, borrowed; *n receives the length. */
+const uint8_t *sl_rd_blob(sl_rd *r, size_t max, size_t *n);
+/** A field written by sl_buf_put_str, copied NUL-terminated into out[cap]; fails on an
+ * embedded NUL or when it does not fit. */
+void sl_rd_str(sl_rd *r, char *out, size_t cap);
+/** 0 when every read succeeded and the input is used up exactly, else SL_EINVAL. */
+int sl_rd_end(const sl_rd *r);
+
 /* ---- strings and hashing ---- */
 
 /** True when s[0..len) is a valid identity or object name: [a-z0-9] then [a-z0-9._-], at most

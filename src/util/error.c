@@ -43,6 +43,12 @@ const char *sl_strerror(int code)
         return "I/O error";
     case SL_EPARSE:
         return "syntax error";
+    case SL_EAUTH:
+        return "authentication failed";
+    case SL_ECORRUPT:
+        return "data corrupt";
+    case SL_EBUSY:
+        return "busy";
     default:
         return "unknown error";
     }
