@@ -158,6 +158,9 @@ int sl_name_valid(const char *s, size_t len);
  */
 int sl_reserve(void *items, size_t *cap, size_t need, size_t elem);
 
+/** snprintf for messages: always NUL-terminates and truncates silently (cap > 0). */
+void sl_strfmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /** strdup that returns NULL for NULL. The result is the caller's to free(). */
 char *sl_strdup(const char *s);
 /** Copies n bytes into a fresh NUL-terminated string (caller frees). */
@@ -168,5 +171,8 @@ char *sl_strndup(const char *s, size_t n);
 void sl_sha256(const void *data, size_t len, uint8_t out[SL_HASH_LEN]);
 /** Writes 2*n lowercase hex digits and a NUL into out (size >= 2*n+1). */
 void sl_hex(const uint8_t *data, size_t n, char *out);
+/** Decodes exactly 2*n hex digits (either case) from s[0..len) into out[n]: 0 or SL_EINVAL
+ * (wrong length or a non-hex character; out untouched). */
+int sl_unhex(const char *s, size_t len, uint8_t *out, size_t n);
 
 #endif

@@ -4,6 +4,8 @@
  * The copies are the caller's to free(). SHA-256 is libsodium's crypto_hash_sha256, which needs
  * no sodium_init() and keeps no state. Thread-safety: reentrant.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,4 +49,35 @@ void sl_hex(const uint8_t *data, size_t n, char *out)
         out[2 * k + 1] = digits[data[k] & 0x0f];
     }
     out[2 * n] = '\0';
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int sl_unhex(const char *s, size_t len, uint8_t *out, size_t n)
+{
+    if (n > SIZE_MAX / 2 || len != 2 * n)
+        return SL_EINVAL;
+    for (size_t i = 0; i < len; i++)
+        if (hex_digit(s[i]) < 0)
+            return SL_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
+    return 0;
+}
+
+void sl_strfmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
 }

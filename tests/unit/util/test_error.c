@@ -27,9 +27,9 @@ static void *fault_realloc(void *p, size_t n)
 
 static void test_strerror(void **state)
 {
-    const int codes[] = {SL_OK,    SL_EINVAL, SL_ENOMEM,    SL_ENOENT, SL_EEXIST,
-                         SL_EPERM, SL_ESTATE, SL_EOVERFLOW, SL_EFUNDS, SL_EDUP,
-                         SL_ETIME, SL_EIO,    SL_EPARSE, SL_EAUTH, SL_ECORRUPT, SL_EBUSY};
+    const int codes[] = {SL_OK,     SL_EINVAL,    SL_ENOMEM,   SL_ENOENT, SL_EEXIST, SL_EPERM,
+                         SL_ESTATE, SL_EOVERFLOW, SL_EFUNDS,   SL_EDUP,   SL_ETIME,  SL_EIO,
+                         SL_EPARSE, SL_EAUTH,     SL_ECORRUPT, SL_EBUSY};
     const size_t n = sizeof(codes) / sizeof(codes[0]);
     const char *unknown = sl_strerror(-1000);
     (void)state;

@@ -91,13 +91,41 @@ static void test_strdup(void **state)
     assert_null(sl_strndup("x", SIZE_MAX));
 }
 
+static void test_unhex(void **state)
+{
+    (void)state;
+    uint8_t out[4] = {9, 9, 9, 9};
+    assert_int_equal(sl_unhex("00ffA07b", 8, out, 4), 0);
+    assert_memory_equal(out, "\x00\xff\xa0\x7b", 4);
+    char back[9];
+    sl_hex(out, 4, back);
+    assert_string_equal(back, "00ffa07b");
+    uint8_t keep[2] = {1, 2};
+    assert_int_equal(sl_unhex("0g", 2, keep, 1), SL_EINVAL);
+    assert_int_equal(sl_unhex("abc", 3, keep, 2), SL_EINVAL);
+    assert_int_equal(sl_unhex("abcdef", 6, keep, 2), SL_EINVAL);
+    assert_int_equal(sl_unhex("ab\0d", 4, keep, 2), SL_EINVAL);
+    assert_int_equal(keep[0] + keep[1], 3); /* untouched */
+    assert_int_equal(sl_unhex("", 0, keep, 0), 0);
+}
+
+static void test_strfmt(void **state)
+{
+    (void)state;
+    char small[6];
+    sl_strfmt(small, sizeof(small), "%s-%d", "block", 42);
+    assert_string_equal(small, "block"); /* truncated, terminated */
+    sl_strfmt(small, sizeof(small), "%d", 7);
+    assert_string_equal(small, "7");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_kat),
-        cmocka_unit_test(test_sha256_million_a),
-        cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_strdup),
+        cmocka_unit_test(test_sha256_kat), cmocka_unit_test(test_sha256_million_a),
+        cmocka_unit_test(test_hex),        cmocka_unit_test(test_strdup),
+        cmocka_unit_test(test_unhex),
+        cmocka_unit_test(test_strfmt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
