@@ -201,9 +201,87 @@ int sl_sla_parse_file(const char *path, sl_agreement_spec **out, sl_diags *diags
 /** Frees a spec and everything it owns. Accepts NULL. */
 void sl_agreement_spec_free(sl_agreement_spec *spec);
 
+/* ---- channel documents (kind: Channel): the content of a channel's genesis ---- */
+
+/** Roles of a channel's members; an organization's entry lists a mask of them and each member
+ * certificate carries exactly one. */
+typedef enum sl_role {
+    SL_ROLE_CONSUMER = 1 << 0, /* signs agreements as consumer, deposits, withdraws */
+    SL_ROLE_PROVIDER = 1 << 1, /* signs agreements as provider, withdraws */
+    SL_ROLE_ORACLE = 1 << 2,   /* signs measurement and check reports */
+    SL_ROLE_AUDITOR = 1 << 3,  /* reads the ledger; signs nothing that changes state */
+    SL_ROLE_ISSUER = 1 << 4,   /* issues tokens */
+    SL_ROLE_NODE = 1 << 5,     /* orders and signs blocks, advances time */
+} sl_role;
+
+#define SL_ROLE_ALL 0x3f
+#define SL_MAX_ORGS 64
+
+/** "consumer", "provider", ...; NULL for anything but a single known role. */
+const char *sl_role_name(sl_role r);
+/** Parses one role name (NUL-terminated); 0, or SL_EINVAL leaving *out untouched. */
+int sl_role_parse(const char *s, sl_role *out);
+
+/* Limits of a channel's ordering settings (docs/channel-format.md). */
+#define SL_CHANNEL_MAX_BLOCK_TXS   100000
+#define SL_CHANNEL_MIN_BYTES       1024u       /* least max_block_bytes and max_tx_bytes */
+#define SL_CHANNEL_MAX_BLOCK_BYTES (64u << 20) /* largest max_block_bytes */
+#define SL_CHANNEL_MAX_TX_BYTES    (16u << 20) /* largest max_tx_bytes */
+#define SL_CHANNEL_MAX_TIMEOUT_MS  10000       /* block_timeout is 1 ms .. 10 s */
+
+typedef struct sl_channel_org {
+    char *name;
+    unsigned roles;      /* sl_role mask, not empty */
+    uint8_t root_pk[32]; /* Ed25519 public key certifying the organization's members; a valid
+                            point of the main subgroup, unique within the channel */
+} sl_channel_org;
+
+typedef enum sl_order_kind {
+    SL_ORDER_SOLO, /* "solo": the embedded, in-process orderer */
+    SL_ORDER_ETCD, /* "etcd": an etcd cluster (endpoints in the node config, not here) */
+} sl_order_kind;
+
+typedef struct sl_channel_spec {
+    char *name;           /* metadata.name: the channel's name */
+    char *description;    /* NULL if none */
+    sl_channel_org *orgs; /* 1..SL_MAX_ORGS, unique names and keys, in the order written */
+    size_t n_orgs;
+    uint32_t issuer; /* index of the token issuer organization (has SL_ROLE_ISSUER) */
+    sl_order_kind order;
+    uint32_t max_block_txs;   /* cut a block at this many transactions (default 500) */
+    uint32_t max_block_bytes; /* ... or this many bytes of transactions (default 4 MiB) */
+    int64_t block_timeout_ms; /* ... or this long after the first waiting one (default 5 ms) */
+    uint32_t max_tx_bytes;    /* larger transactions are refused (default 1 MiB); <= block */
+} sl_channel_spec;
+
+/**
+ * Parses and validates a channel document (kind: Channel, YAML 1.2 or JSON) held in
+ * text[0..len), with the same conventions as sl_sla_parse: on success *out is a new spec the
+ * caller frees with sl_channel_spec_free and 0 is returned; on failure *out is NULL, every
+ * problem (up to SL_DIAGS_MAX) is appended to diags (may be NULL) with line, column and field,
+ * and the first error's code is returned. At least one organization has SL_ROLE_NODE.
+ */
+int sl_channel_parse(const char *text, size_t len, const char *filename, sl_channel_spec **out,
+                     sl_diags *diags) __attribute__((warn_unused_result));
+
+/** Reads path and calls sl_channel_parse. A read failure is one SL_EIO diagnostic. */
+int sl_channel_parse_file(const char *path, sl_channel_spec **out, sl_diags *diags)
+    __attribute__((warn_unused_result));
+
+/** Frees a channel spec and everything it owns. Accepts NULL. */
+void sl_channel_spec_free(sl_channel_spec *spec);
+
+/** The index of the organization named name, or -1 (also when c or name is NULL). */
+int sl_channel_org_find(const sl_channel_spec *c, const char *name);
+
+/** Writes a byte size the way channel documents write it: "4MiB", "512KiB" or "1500". Returns
+ * the length, or SL_EINVAL when cap is too small (24 bytes always suffice). */
+int sl_size_format(int64_t bytes, char *buf, size_t cap);
+
 /** Names as written in documents: "aws.ec2", "availability", "median", ... */
 const char *sl_service_kind_name(sl_service_kind k);
 const char *sl_metric_name(sl_metric m);
 const char *sl_policy_name(sl_policy p);
+const char *sl_order_kind_name(sl_order_kind k); /* "solo", "etcd" */
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * free.c: releases an sl_agreement_spec and everything it owns.
+ * free.c: releases an sl_agreement_spec or an sl_channel_spec and everything it owns.
  *
  * A spec owns every string and array reachable from it; partially built specs (as left by a
  * failed parse) are released by the same code, so every pointer may be NULL and every count
@@ -42,5 +42,17 @@ void sl_agreement_spec_free(sl_agreement_spec *spec)
     free(spec->channel);
     free(spec->consumer);
     free(spec->provider);
+    free(spec);
+}
+
+void sl_channel_spec_free(sl_channel_spec *spec)
+{
+    if (!spec)
+        return;
+    for (size_t i = 0; i < spec->n_orgs; i++)
+        free(spec->orgs[i].name);
+    free(spec->orgs);
+    free(spec->name);
+    free(spec->description);
     free(spec);
 }

@@ -1,8 +1,10 @@
 /*
  * names.c: the words of the document format (service kinds, metrics, policies, unknown
- * policies), the enum <-> name mapping of sla.h, and the built-in ISO 4217 currency table.
+ * policies; channel roles and ordering kinds), the enum <-> name mapping of sla.h, and the
+ * built-in ISO 4217 currency table.
  *
- * The tables are indexed by the enum values of sla.h, so their order must follow the enums.
+ * The tables are indexed by the enum values of sla.h, so their order must follow the enums
+ * (roles by bit number: sl__role_names[i] is the role 1 << i).
  * Everything here is constant data. Thread-safety: reentrant.
  */
 #include <string.h>
@@ -30,6 +32,16 @@ const size_t sl__n_policies = COUNT(sl__policy_names);
 const char *const sl__unknown_names[] = {"exclude", "good", "bad"};
 const size_t sl__n_unknowns = COUNT(sl__unknown_names);
 
+const char *const sl__document_kinds[] = {"Agreement", "Channel"};
+const size_t sl__n_document_kinds = COUNT(sl__document_kinds);
+
+const char *const sl__role_names[] = {"consumer", "provider", "oracle",
+                                      "auditor",  "issuer",   "node"};
+const size_t sl__n_roles = COUNT(sl__role_names);
+
+const char *const sl__order_kind_names[] = {"solo", "etcd"};
+const size_t sl__n_order_kinds = COUNT(sl__order_kind_names);
+
 int sl_metric_is_check(sl_metric m)
 {
     return m >= SL_METRIC_DURABILITY && m <= SL_METRIC_DELETION;
@@ -53,6 +65,31 @@ const char *sl_metric_name(sl_metric m)
 const char *sl_policy_name(sl_policy p)
 {
     return (size_t)p < sl__n_policies ? sl__policy_names[p] : "unknown";
+}
+
+const char *sl_order_kind_name(sl_order_kind k)
+{
+    return (size_t)k < sl__n_order_kinds ? sl__order_kind_names[k] : "unknown";
+}
+
+const char *sl_role_name(sl_role r)
+{
+    for (size_t i = 0; i < sl__n_roles; i++) {
+        if ((unsigned)r == 1u << i)
+            return sl__role_names[i];
+    }
+    return NULL;
+}
+
+int sl_role_parse(const char *s, sl_role *out)
+{
+    for (size_t i = 0; s && i < sl__n_roles; i++) {
+        if (strcmp(s, sl__role_names[i]) == 0) {
+            *out = (sl_role)(1u << i);
+            return 0;
+        }
+    }
+    return SL_EINVAL;
 }
 
 /* ISO 4217 codes agreements commonly use, with their minor units. Others need minor_units. */

@@ -6,7 +6,8 @@
  * ask a document node for its position); walk.c and values.c offer checked readers over that
  * tree that report problems into an sl__ctx; spec.c, services.c, oracles.c, objectives.c,
  * target.c and penalties.c build the sl_agreement_spec, and validate.c applies the rules that
- * span several fields. names.c holds the words of the format, free.c releases a spec.
+ * span several fields; channel.c builds an sl_channel_spec from a channel document with the
+ * same readers. names.c holds the words of the format, free.c releases a spec.
  * Every reader reports what was expected and what was found, with the dotted field path, and
  * parsing goes on after an error so that one pass reports every problem.
  *
@@ -22,6 +23,7 @@
 
 #include "slaledger/error.h"
 #include "slaledger/sla.h"
+#include "slaledger/util.h"
 
 #define SL__PATH_MAX  160 /* longest dotted field path built; sl_error.field truncates further */
 #define SL__DEPTH_MAX 32  /* deepest nesting accepted in a document */
@@ -189,11 +191,36 @@ extern const size_t sl__n_policies;
 extern const char *const sl__unknown_names[];
 extern const size_t sl__n_unknowns;
 
+/** The kinds of document this module reads ("Agreement", "Channel"). */
+extern const char *const sl__document_kinds[];
+extern const size_t sl__n_document_kinds;
+
+/** Channel documents: role names by bit number (sl__role_names[i] is role 1 << i) and the
+ * ordering kinds indexed by sl_order_kind. */
+extern const char *const sl__role_names[];
+extern const size_t sl__n_roles;
+extern const char *const sl__order_kind_names[];
+extern const size_t sl__n_order_kinds;
+
 /** Minor units of an ISO 4217 code in the built-in table, or -1 when it is not there. */
 int sl__currency_minor_units(const char *code);
 
 /** True for the metrics that take a percentile (response_time, processing_time, delay). */
 int sl__metric_has_percentile(sl_metric m);
+
+/* ---- documents (spec.c) ---- */
+
+/**
+ * Checks the head of a document: apiVersion is slaledger/v1 and kind is `kind`. Returns 1 when
+ * the document is another known kind ("expected kind Channel, found Agreement" has been
+ * reported and the caller should read no further, since every other field would only add
+ * noise), else 0 (any other problem has been reported and the caller goes on).
+ */
+int sl__head_check(sl__ctx *c, const sl__ynode *root, const char *kind);
+
+/** Reads the whole file at path into buf (at most 16 MiB); reports and returns SL_EIO,
+ * SL_EINVAL (too large) or SL_ENOMEM through diags on failure. */
+int sl__read_file(const char *path, sl_buf *buf, sl_diags *diags);
 
 /* ---- building the model ---- */
 

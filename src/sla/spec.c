@@ -2,7 +2,8 @@
  * spec.c: sl_sla_parse and sl_sla_parse_file, and the agreement-level fields of the model:
  * the document head (apiVersion, kind, metadata), the parties, period, fee, billing and grace.
  * The lists (services, oracles, objectives, penalties) are built by their own files and the
- * rules that span fields are applied by validate.c.
+ * rules that span fields are applied by validate.c. The document head check and the file
+ * reader are shared with channel documents (channel.c).
  *
  * sl_sla_parse owns one sl__build for the duration of the call: the document tree, the spec
  * under construction and the position tables; on failure all of it is freed and *out stays
@@ -18,7 +19,7 @@
 
 #include "sla_int.h"
 
-#define FILE_MAX         (16u << 20) /* largest agreement file read */
+#define FILE_MAX         (16u << 20) /* largest document file read */
 #define DEFAULT_GRACE_MS (10 * SL_MS_PER_MINUTE)
 
 static const char *const top_keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
@@ -29,19 +30,42 @@ static const char *const spec_keys[] = {"channel", "consumer",   "provider",  "p
 static const char *const period_keys[] = {"start", "end", NULL};
 static const char *const fee_keys[] = {"amount", "currency", "minor_units", NULL};
 
-/* apiVersion and kind: required scalars with exactly one allowed value. */
-static void constant_parse(sl__build *b, const sl__ynode *root, const char *key, const char *want)
+/* apiVersion and kind: required scalars with exactly one allowed value. Returns the text
+ * found when it is another value, else NULL. */
+static const char *constant_parse(sl__ctx *c, const sl__ynode *root, const char *key,
+                                  const char *want)
 {
     sl__field f;
     const char *s;
     sl__shown sh;
 
-    if (!sl__field_get(&b->ctx, root, "", key, 1, &f))
-        return;
-    s = sl__scalar(&b->ctx, f.node, f.path, want);
-    if (s && strcmp(s, want) != 0)
-        sl__error(&b->ctx, f.node, SL_EINVAL, f.path, "unsupported %s %s; expected %s", key,
-                  sl__show(s, f.node->len, &sh), want);
+    if (!sl__field_get(c, root, "", key, 1, &f))
+        return NULL;
+    s = sl__scalar(c, f.node, f.path, want);
+    if (!s || strcmp(s, want) == 0)
+        return NULL;
+    for (size_t i = 0; i < sl__n_document_kinds && strcmp(key, "kind") == 0; i++) {
+        if (strcmp(s, sl__document_kinds[i]) == 0) {
+            sl__error(c, f.node, SL_EINVAL, f.path, "expected kind %s, found %s", want, s);
+            return s;
+        }
+    }
+    sl__error(c, f.node, SL_EINVAL, f.path, "unsupported %s %s; expected %s", key,
+              sl__show(s, f.node->len, &sh), want);
+    return s;
+}
+
+int sl__head_check(sl__ctx *c, const sl__ynode *root, const char *kind)
+{
+    const char *found;
+
+    constant_parse(c, root, "apiVersion", "slaledger/v1");
+    found = constant_parse(c, root, "kind", kind);
+    for (size_t i = 0; found && i < sl__n_document_kinds; i++) {
+        if (strcmp(found, sl__document_kinds[i]) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* Labels are checked (a mapping of strings to strings) but not kept in the model. */
@@ -235,8 +259,8 @@ static void document_parse(sl__build *b, const sl__ynode *root)
 
     if (!sl__map_check(&b->ctx, root, "", top_keys))
         return;
-    constant_parse(b, root, "apiVersion", "slaledger/v1");
-    constant_parse(b, root, "kind", "Agreement");
+    if (sl__head_check(&b->ctx, root, "Agreement") != 0)
+        return;
     if (sl__field_get(&b->ctx, root, "", "metadata", 1, &f))
         metadata_parse(b, f.node, f.path);
     if (sl__field_get(&b->ctx, root, "", "spec", 1, &f))
@@ -290,8 +314,7 @@ int sl_sla_parse(const char *text, size_t len, const char *filename, sl_agreemen
     return rc;
 }
 
-/* Reads the whole file into buf; reports and returns an error code on failure. */
-static int read_file(const char *path, sl_buf *buf, sl_diags *diags)
+int sl__read_file(const char *path, sl_buf *buf, sl_diags *diags)
 {
     char chunk[65536], why[128] = "";
     FILE *f = fopen(path, "rb");
@@ -336,7 +359,7 @@ int sl_sla_parse_file(const char *path, sl_agreement_spec **out, sl_diags *diags
         return SL_EINVAL;
     }
     sl_buf_init(&buf);
-    rc = read_file(path, &buf, diags);
+    rc = sl__read_file(path, &buf, diags);
     if (rc == 0)
         rc = sl_sla_parse((const char *)buf.p, buf.len, path, out, diags);
     sl_buf_release(&buf);

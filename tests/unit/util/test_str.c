@@ -124,8 +124,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_kat), cmocka_unit_test(test_sha256_million_a),
         cmocka_unit_test(test_hex),        cmocka_unit_test(test_strdup),
-        cmocka_unit_test(test_unhex),
-        cmocka_unit_test(test_strfmt),
+        cmocka_unit_test(test_unhex),      cmocka_unit_test(test_strfmt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
