@@ -1,0 +1,80 @@
+/*
+ * slaledger/order.h: ordering. Transactions go in, signed blocks come out, in one order that
+ * every node of the channel applies.
+ *
+ * One interface (sl_orderer and its ops) with one backend per kind: `solo`, the embedded
+ * in-process orderer built here, and later `etcd`. A backend only decides *which* transactions
+ * form the next block and *when*; the ledger validates, executes, signs and stores the block
+ * (sl_ledger_commit), and followers check it (sl_ledger_append). So a new backend touches
+ * neither the ledger nor the contract.
+ *
+ * Submitting prechecks the transaction (decode, certificate, role, signature, expiry, replay)
+ * on the caller's thread, so API threads verify signatures in parallel; the commit then skips
+ * signatures it already verified. Thread-safety: every function may be called from any thread.
+ */
+#ifndef SLALEDGER_ORDER_H
+#define SLALEDGER_ORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slaledger/error.h"
+#include "slaledger/ident.h"
+#include "slaledger/ledger.h"
+
+/** When to cut a block: whichever comes first. Zero fields take the channel's settings. */
+typedef struct sl_order_settings {
+    uint32_t max_txs;     /* transactions per block */
+    uint32_t max_bytes;   /* bytes of transactions per block */
+    int64_t timeout_ms;   /* after the oldest waiting transaction arrived */
+    int64_t heartbeat_ms; /* cut an empty block after this long without one (0: never), so
+                             contract time advances and windows close on an idle channel */
+    size_t queue_max;     /* waiting transactions before submit says SL_EBUSY (default 100000) */
+} sl_order_settings;
+
+/**
+ * Called on the orderer's thread after each block: info on success, or err when a block could
+ * not be committed (its transactions are dropped; clients see them never confirmed and may
+ * resubmit). Must not block for long.
+ */
+typedef void (*sl_block_cb)(void *arg, const sl_commit_info *info, const sl_error *err);
+
+typedef struct sl_orderer sl_orderer;
+
+typedef struct sl_orderer_ops {
+    const char *name;
+    int (*submit)(sl_orderer *o, const uint8_t *tx, size_t len, uint8_t id[SL_HASH_LEN],
+                  sl_error *err);
+    int (*flush)(sl_orderer *o, sl_error *err);
+    void (*free)(sl_orderer *o);
+} sl_orderer_ops;
+
+/** Backends start with this member. */
+struct sl_orderer {
+    const sl_orderer_ops *ops;
+};
+
+/**
+ * Prechecks tx (see sl_ledger_precheck) and queues a copy for the next block; *id receives its
+ * id. SL_EBUSY when the queue is full; the precheck's error otherwise.
+ */
+int sl_orderer_submit(sl_orderer *o, const uint8_t *tx, size_t len, uint8_t id[SL_HASH_LEN],
+                      sl_error *err) __attribute__((warn_unused_result));
+
+/** Cuts a block now with what is queued and returns once everything submitted before the call
+ * is committed (or failed: the commit's error). */
+int sl_orderer_flush(sl_orderer *o, sl_error *err);
+
+/** Stops the orderer (committing what is queued first) and frees it. Accepts NULL. */
+void sl_orderer_free(sl_orderer *o);
+
+/**
+ * The embedded orderer: a thread that cuts blocks from the queue of ledger l and commits them,
+ * signed with key (borrowed; must outlive the orderer) and cert, a node of a member
+ * organization. cb (may be NULL) hears of every block.
+ */
+int sl_solo_new(sl_ledger *l, const sl_key *key, const sl_cert *cert,
+                const sl_order_settings *settings, sl_block_cb cb, void *arg, sl_orderer **out,
+                sl_error *err) __attribute__((warn_unused_result));
+
+#endif

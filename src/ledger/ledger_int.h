@@ -1,0 +1,177 @@
+/*
+ * ledger_int.h: private structures of the ledger subsystem, shared by its files.
+ *
+ *   block.c     header and block encodings, genesis
+ *   validate.c  the checks of a transaction that need no ledger state (run in parallel)
+ *   exec.c      applying a block to the contract: expiry, replay, contract operations, rows
+ *   store.c     the SQLite database: schema, writing a block, reading blocks back
+ *   ledger.c    open (replay), commit, append, precheck, queries
+ *   verify.c    the offline audit;  proof.c  inclusion proofs
+ *
+ * Ownership: the ledger owns its contract, channel spec, store and caches. A block being
+ * executed lives in an sl__batch that the caller owns. Thread-safety: sl_ledger's mutex guards
+ * everything but the certificate cache, which has its own lock because validation runs on
+ * several threads.
+ */
+#ifndef SL_LEDGER_INT_H
+#define SL_LEDGER_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "slaledger/ledger.h"
+
+/* A transaction may not claim to stay valid longer than this past the block that carries it,
+ * so replay protection only has to remember ids for this long. */
+#define SL__TX_MAX_LIFETIME_MS (24LL * 3600 * 1000)
+
+/* ---- a set of 32-byte ids with an expiry each (replay protection, verified signatures) ---- */
+
+typedef struct sl__idset {
+    uint8_t (*ids)[SL_HASH_LEN];
+    int64_t *expires; /* 0 marks an empty slot */
+    size_t cap;       /* power of two */
+    size_t n;
+} sl__idset;
+
+void sl__idset_release(sl__idset *s);
+int sl__idset_has(const sl__idset *s, const uint8_t id[SL_HASH_LEN]);
+/** Adds id (no-op if present). expires must be > 0. 0 or SL_ENOMEM. */
+int sl__idset_add(sl__idset *s, const uint8_t id[SL_HASH_LEN], int64_t expires);
+/** Removes one id; no-op if absent. */
+void sl__idset_del(sl__idset *s, const uint8_t id[SL_HASH_LEN]);
+/** Drops every id whose expiry is before now (rebuilds the table). */
+int sl__idset_prune(sl__idset *s, int64_t now);
+
+/* ---- certificate cache: encodings whose signature was verified, by SHA-256 ---- */
+
+typedef struct sl__certcache {
+    pthread_mutex_t mu;
+    sl__idset verified;
+} sl__certcache;
+
+/* ---- one transaction of a block on its way through validation and execution ---- */
+
+typedef struct sl__slot {
+    const uint8_t *bytes; /* borrowed */
+    size_t len;
+    uint8_t id[SL_HASH_LEN];
+    sl_tx_decoded *tx; /* NULL when malformed */
+    sl_txcode code;
+    int sig_checked; /* signature already verified (precheck), skip it */
+    size_t ev_end;   /* contract events of the block up to and including this transaction */
+    char reason[200];
+} sl__slot;
+
+/* Rows of world state a block changed: key -> JSON value. */
+typedef struct sl__row {
+    char key[160];
+    char *value; /* JSON text, owned */
+} sl__row;
+
+typedef struct sl__batch {
+    sl_block_header header; /* filled progressively: time, then merkle, results, state */
+    sl__slot *slots;
+    size_t n;
+    size_t ev_tick; /* contract events from the block's tick, before any transaction */
+    int skip_rows;  /* replaying: the world-state rows are already stored */
+    sl__row *rows;  /* world state the block changed, sorted by key */
+    size_t n_rows, cap_rows;
+} sl__batch;
+
+/* ---- the ledger ---- */
+
+typedef struct sl__store sl__store;
+
+struct sl_ledger {
+    pthread_mutex_t mu;
+    unsigned flags;
+    sl__store *store;
+    sl_channel_spec *channel;
+    uint8_t *genesis; /* genesis block bytes */
+    size_t genesis_len;
+    sl_block_header head;
+    uint8_t head_hash[SL_HASH_LEN];
+    sl_contract *contract;
+    sl__idset seen;       /* ids of unexpired transactions already in blocks */
+    sl__idset prechecked; /* ids whose signature precheck verified, until committed */
+    sl__certcache certs;
+    int threads; /* for validating a block's transactions in parallel */
+    int broken;  /* a failed commit left the contract ahead of the store; rebuild first */
+    /* results of the last commit, for sl_commit_info */
+    sl_txcode *codes;
+    size_t cap_codes;
+};
+
+/* block.c */
+int sl__block_encode(const sl_block_header *h, const uint8_t *const *txs, const size_t *lens,
+                     size_t n, sl_buf *out);
+/** Parses the channel document of a genesis block and checks the genesis header and orderer. */
+int sl__genesis_open(const uint8_t *p, size_t len, sl_channel_spec **channel,
+                     sl_block_header *header, sl_error *err);
+/** Sets h->orderer to cert and signs h with key (which must match cert). */
+int sl__header_sign(sl_block_header *h, const sl_key *key, const sl_cert *cert);
+int sl__results_hash(const sl__slot *slots, size_t n, uint8_t out[SL_HASH_LEN]);
+int sl__merkle_of(const sl__slot *slots, size_t n, uint8_t out[SL_HASH_LEN]);
+/** Checks that the orderer certificate chains to a member with the node role at time, and the
+ * header signature. */
+int sl__header_verify(const sl_channel_spec *ch, sl__certcache *cc, const sl_block_header *h,
+                      sl_error *err);
+
+/* validate.c */
+int sl__certcache_init(sl__certcache *cc);
+void sl__certcache_release(sl__certcache *cc);
+/** Checks cert against the channel at time: member org, role granted, signature (cached). */
+int sl__cert_admit(const sl_channel_spec *ch, sl__certcache *cc, const sl_cert *cert,
+                   int64_t time_ms, sl_txcode *code, char *reason, size_t cap);
+/** Steps that need no ledger state, for slots[0..n): size, decode, channel, certificate, role,
+ * signature (skipped for slots already marked sig_checked and ids in `verified`, which may be
+ * NULL and is only read). Spreads the work over up to `threads` threads. Sets
+ * code/reason/tx/id. */
+int sl__prevalidate(const sl_channel_spec *ch, sl__certcache *cc, const sl__idset *verified,
+                    sl__slot *slots, size_t n, int64_t time_ms, int threads);
+
+/* exec.c */
+/** Ticks the contract to the block time, then expiry, replay and contract for each slot
+ * whose prevalidation passed. Fills rows and the header's state and results hashes. Events
+ * stay in the contract (sl_contract_events) until the caller clears them. */
+int sl__execute(sl_contract *c, sl__idset *seen, const sl_channel_spec *ch, sl__batch *b,
+                sl_error *err);
+void sl__batch_release(sl__batch *b);
+/** The JSON value of a world-state key now: "wallet/<org>/<cur>" or "agreement/<name>". */
+char *sl__state_value(const sl_contract *c, const char *key);
+
+/* store.c */
+int sl__store_create(const char *path, const uint8_t *genesis, size_t len,
+                     const sl_block_header *gh, sl_error *err);
+int sl__store_open(const char *path, int readonly, sl__store **out, sl_error *err);
+void sl__store_close(sl__store *s);
+/** Writes block b (header hash `hash`) and its rows and the contract's events in one SQLite
+ * transaction. */
+int sl__store_write(sl__store *s, const sl__batch *b, const uint8_t hash[SL_HASH_LEN],
+                    const sl_event *events, size_t n_events, sl_error *err);
+int sl__store_genesis(sl__store *s, uint8_t **bytes, size_t *len, sl_error *err);
+int64_t sl__store_height(sl__store *s); /* -1 on error */
+
+/** One stored block read back: header bytes and its transactions with stored codes. */
+typedef struct sl__stored_tx {
+    uint8_t *bytes; /* owned */
+    size_t len;
+    sl_txcode code;
+} sl__stored_tx;
+
+typedef struct sl__stored_block {
+    uint64_t height;
+    uint8_t *header; /* owned */
+    size_t header_len;
+    sl__stored_tx *txs;
+    size_t n, cap;
+} sl__stored_block;
+
+int sl__store_read(sl__store *s, uint64_t height, sl__stored_block *out, sl_error *err);
+void sl__stored_block_release(sl__stored_block *b);
+sqlite3 *sl__store_db(sl__store *s);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * query.c: read-only lookups of stored blocks and transactions for the command line, the API
+ * and auditors: a block's validation codes (sl_ledger_block_codes) and where a transaction sits
+ * and what became of it (sl_ledger_tx).
+ *
+ * Both read the txs table of the store (store.c) directly with statements prepared per call;
+ * nothing here writes. Heights beyond the ledger's head are refused even if rows exist (they
+ * could only be left over from tampering), so answers always agree with the replayed head.
+ * Thread-safety: every function takes the ledger's mutex around its SQLite use, like proof.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/ledger_int.h"
+
+static int db_error(sqlite3 *db, sl_error *err)
+{
+    return sl_error_set(err, SL_EIO, "database", "%s", sqlite3_errmsg(db));
+}
+
+/* Appends the codes of block height; the ledger's lock is held. */
+static int read_codes(sl_ledger *l, uint64_t height, sl_buf *out, sl_error *err)
+{
+    sqlite3 *db = sl__store_db(l->store);
+    sqlite3_stmt *q = NULL;
+    int rc = 0, step;
+
+    if (sqlite3_prepare_v2(db, "SELECT code FROM txs WHERE height = ?1 ORDER BY idx", -1, &q,
+                           NULL) != SQLITE_OK)
+        return db_error(db, err);
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)height);
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        sl_buf_put_u8(out, (uint8_t)sqlite3_column_int(q, 0));
+    if (step != SQLITE_DONE)
+        rc = db_error(db, err);
+    else if (out->err)
+        rc = sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int sl_ledger_block_codes(sl_ledger *l, uint64_t height, sl_buf *out, sl_error *err)
+{
+    int rc;
+
+    pthread_mutex_lock(&l->mu);
+    if (height > l->head.height)
+        rc = sl_error_set(err, SL_ENOENT, "height", "no block %llu: the head is block %llu",
+                          (unsigned long long)height, (unsigned long long)l->head.height);
+    else
+        rc = read_codes(l, height, out, err);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+/* Copies the current row of q (height, idx, code, reason, bytes, copies) into rec and bytes. */
+static int fill_record(sqlite3_stmt *q, const uint8_t id[SL_HASH_LEN], sl_tx_record *rec,
+                       sl_buf *bytes, sl_error *err)
+{
+    const void *p = sqlite3_column_blob(q, 4);
+    size_t len = (size_t)sqlite3_column_bytes(q, 4);
+    const char *reason = (const char *)sqlite3_column_text(q, 3);
+    uint8_t got[SL_HASH_LEN];
+
+    rec->height = (uint64_t)sqlite3_column_int64(q, 0);
+    rec->index = (uint64_t)sqlite3_column_int64(q, 1);
+    rec->code = (sl_txcode)sqlite3_column_int(q, 2);
+    sl_strfmt(rec->reason, sizeof(rec->reason), "%s", reason ? reason : "");
+    rec->copies = (uint32_t)sqlite3_column_int64(q, 5);
+    sl_sha256(p, len, got);
+    if (memcmp(got, id, SL_HASH_LEN) != 0)
+        return sl_error_set(err, SL_ECORRUPT, "txs",
+                            "block %llu transaction %llu: stored bytes do not hash to its id",
+                            (unsigned long long)rec->height, (unsigned long long)rec->index);
+    if (bytes) {
+        sl_buf_put(bytes, p, len);
+        if (bytes->err)
+            return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    }
+    return 0;
+}
+
+/* The ledger's lock is held. The ORDER BY matches sl_ledger_proof's choice of occurrence. */
+static int find_tx(sl_ledger *l, const uint8_t id[SL_HASH_LEN], sl_tx_record *rec, sl_buf *bytes,
+                   sl_error *err)
+{
+    sqlite3 *db = sl__store_db(l->store);
+    sqlite3_stmt *q = NULL;
+    int rc, step;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT height, idx, code, reason, bytes, count(*) OVER () FROM txs "
+                           "WHERE id = ?1 AND height <= ?2 ORDER BY code != 0, height, idx "
+                           "LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_error(db, err);
+    sqlite3_bind_blob(q, 1, id, SL_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)l->head.height);
+    step = sqlite3_step(q);
+    if (step == SQLITE_ROW)
+        rc = fill_record(q, id, rec, bytes, err);
+    else if (step == SQLITE_DONE)
+        rc = sl_error_set(err, SL_ENOENT, "id", "no such transaction in the ledger");
+    else
+        rc = db_error(db, err);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int sl_ledger_tx(sl_ledger *l, const uint8_t id[SL_HASH_LEN], sl_tx_record *rec, sl_buf *bytes,
+                 sl_error *err)
+{
+    size_t mark = bytes ? bytes->len : 0;
+    int rc;
+
+    memset(rec, 0, sizeof(*rec));
+    pthread_mutex_lock(&l->mu);
+    rc = find_tx(l, id, rec, bytes, err);
+    pthread_mutex_unlock(&l->mu);
+    if (rc) {
+        memset(rec, 0, sizeof(*rec));
+        if (bytes && !bytes->err)
+            bytes->len = mark; /* nothing half-appended */
+    }
+    return rc;
+}

@@ -1,0 +1,286 @@
+/*
+ * verify.c: the offline audit of a ledger database. Trusts nothing stored but the genesis
+ * block: every header is decoded, chained and its orderer signature checked; every
+ * transaction is re-validated from its bytes (signatures included, in parallel) and replayed
+ * through a fresh contract; the Merkle root, results hash and state hash of each block, every
+ * stored validation code, the world-state history and event rows of each block, and at the
+ * end the world state itself must all match what the replay produces. The first mismatch is
+ * reported with its block. Thread-safety: reentrant (its own connection and contract).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ledger/ledger_int.h"
+
+typedef struct audit {
+    sl__store *store;
+    sqlite3 *db;
+    sl_channel_spec *ch;
+    sl_contract *c;
+    sl__idset seen;
+    sl__certcache cc;
+    int have_cc;
+    sl_block_header prev;
+    uint8_t prev_hash[SL_HASH_LEN];
+    int threads;
+    sl_verify_result *res;
+} audit;
+
+static int fail(audit *a, uint64_t height, int code, const char *field, const char *fmt,
+                const char *detail)
+{
+    a->res->bad_height = (int64_t)height;
+    sl_error_set(&a->res->err, code, field, fmt, detail);
+    return code;
+}
+
+/* Query helper: one integer from sql with height bound to ?1. */
+static int64_t scalar(sqlite3 *db, const char *sql, uint64_t height)
+{
+    sqlite3_stmt *q = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, (sqlite3_int64)height);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            v = sqlite3_column_type(q, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    return v;
+}
+
+/* The history rows stored for block h must be exactly the rows the replay produced. */
+static int check_history(audit *a, uint64_t h, const sl__batch *b)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(a->db, "SELECT key, value FROM history WHERE height = ?1 ORDER BY key",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(a, h, SL_EIO, "database", "%s", sqlite3_errmsg(a->db));
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)h);
+    size_t i = 0;
+    int rc = 0;
+    while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(q, 0);
+        const char *val = (const char *)sqlite3_column_text(q, 1);
+        if (i >= b->n_rows || strcmp(key, b->rows[i].key) != 0)
+            rc = fail(a, h, SL_ECORRUPT, "history",
+                      "history row '%s' was not written by this "
+                      "block",
+                      key ? key : "");
+        else if (!val || strcmp(val, b->rows[i].value) != 0)
+            rc = fail(a, h, SL_ECORRUPT, "history",
+                      "history value of '%s' differs from the "
+                      "replay",
+                      key);
+        i++;
+    }
+    sqlite3_finalize(q);
+    if (!rc && i != b->n_rows)
+        rc = fail(a, h, SL_ECORRUPT, "history", "history lacks '%s'", b->rows[i].key);
+    return rc;
+}
+
+static int check_codes(audit *a, const sl__stored_block *sb, const sl__batch *b)
+{
+    for (size_t i = 0; i < sb->n; i++) {
+        if (b->slots[i].code == sb->txs[i].code)
+            continue;
+        char what[160];
+        sl_strfmt(what, sizeof(what), "transaction %zu is stored as %s but is %s (%s)", i,
+                  sl_txcode_name(sb->txs[i].code), sl_txcode_name(b->slots[i].code),
+                  b->slots[i].reason[0] ? b->slots[i].reason : "ok");
+        return fail(a, sb->height, SL_ECORRUPT, "txs", "%s", what);
+    }
+    return 0;
+}
+
+static int check_header(audit *a, uint64_t h, const sl_block_header *hd)
+{
+    if (hd->height != h)
+        return fail(a, h, SL_ECORRUPT, "header", "%s", "header names another height");
+    if (memcmp(hd->prev, a->prev_hash, SL_HASH_LEN) != 0)
+        return fail(a, h, SL_ECORRUPT, "header", "%s",
+                    "previous-block hash does not match the block before (reordered, replaced "
+                    "or missing block)");
+    if (hd->time_ms <= a->prev.time_ms)
+        return fail(a, h, SL_ECORRUPT, "header", "%s", "timestamp does not increase");
+    sl_error e;
+    if (sl__header_verify(a->ch, &a->cc, hd, &e))
+        return fail(a, h, SL_ECORRUPT, "signature", "%s", e.msg);
+    return 0;
+}
+
+/* Re-executed figures against the header and the stored rows. */
+static int check_results(audit *a, const sl__stored_block *sb, const sl_block_header *hd,
+                         const sl__batch *b, size_t n_events)
+{
+    uint64_t h = sb->height;
+    if (sb->n != hd->n_tx)
+        return fail(a, h, SL_ECORRUPT, "txs", "%s",
+                    "number of stored transactions differs from "
+                    "the header (added or deleted transaction)");
+    if (memcmp(b->header.merkle, hd->merkle, SL_HASH_LEN) != 0)
+        return fail(a, h, SL_ECORRUPT, "merkle", "%s",
+                    "Merkle root does not match the stored "
+                    "transactions (a transaction was altered)");
+    int rc = check_codes(a, sb, b);
+    if (rc)
+        return rc;
+    if (memcmp(b->header.results, hd->results, SL_HASH_LEN) != 0)
+        return fail(a, h, SL_ECORRUPT, "results", "%s",
+                    "validation results differ from the "
+                    "header");
+    if (memcmp(b->header.state, hd->state, SL_HASH_LEN) != 0)
+        return fail(a, h, SL_ECORRUPT, "state", "%s",
+                    "state hash after replay differs from the "
+                    "header");
+    if (scalar(a->db, "SELECT count(*) FROM events WHERE height = ?1", h) != (int64_t)n_events)
+        return fail(a, h, SL_ECORRUPT, "events", "%s", "stored events differ from the replay");
+    return check_history(a, h, b);
+}
+
+static int audit_block(audit *a, uint64_t h)
+{
+    sl__stored_block sb;
+    sl_error e;
+    if (sl__store_read(a->store, h, &sb, &e))
+        return fail(a, h, SL_ECORRUPT, "block", "%s",
+                    e.code == SL_ENOENT ? "block is missing" : e.msg);
+    sl_block_header hd;
+    sl__batch b = {.n = sb.n};
+    int rc = 0;
+    if (sl_block_header_decode(sb.header, sb.header_len, &hd, &e)) {
+        rc = fail(a, h, SL_ECORRUPT, "header", "header does not decode: %s", e.msg);
+        goto out;
+    }
+    if ((rc = check_header(a, h, &hd)))
+        goto out;
+    if (!(b.slots = calloc(sb.n ? sb.n : 1, sizeof(*b.slots)))) {
+        rc = fail(a, h, SL_ENOMEM, NULL, "%s", "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < sb.n; i++) {
+        b.slots[i].bytes = sb.txs[i].bytes;
+        b.slots[i].len = sb.txs[i].len;
+    }
+    sl__prevalidate(a->ch, &a->cc, NULL, b.slots, sb.n, hd.time_ms, a->threads);
+    b.header.height = h;
+    b.header.time_ms = hd.time_ms;
+    sl_contract_events_clear(a->c);
+    if (sl__execute(a->c, &a->seen, a->ch, &b, &e)) {
+        rc = fail(a, h, SL_ECORRUPT, "replay", "replay failed: %s", e.msg);
+        goto out;
+    }
+    size_t n_events;
+    sl_contract_events(a->c, &n_events);
+    if ((rc = check_results(a, &sb, &hd, &b, n_events)))
+        goto out;
+    a->res->txs += sb.n;
+    for (size_t i = 0; i < sb.n; i++)
+        a->res->valid += b.slots[i].code == SL_TXC_VALID;
+    a->prev = hd;
+    if (sl_block_hash(&hd, a->prev_hash))
+        rc = fail(a, h, SL_ENOMEM, NULL, "%s", "out of memory");
+out:
+    for (size_t i = 0; b.slots && i < sb.n; i++)
+        sl_tx_free(b.slots[i].tx);
+    free(b.slots);
+    sl__batch_release(&b);
+    sl__stored_block_release(&sb);
+    return rc;
+}
+
+/* After the last block: the world state is the replay's, and nothing refers to later blocks. */
+static int audit_end(audit *a, uint64_t top)
+{
+    static const char *const tables[] = {"txs", "history", "events"};
+    for (size_t i = 0; i < 3; i++) {
+        char sql[96];
+        sl_strfmt(sql, sizeof(sql), "SELECT max(height) FROM %s", tables[i]);
+        if (scalar(a->db, sql, 0) > (int64_t)top)
+            return fail(a, top + 1, SL_ECORRUPT, tables[i],
+                        "%s rows refer to blocks after the "
+                        "last one (blocks were truncated)",
+                        tables[i]);
+    }
+    sqlite3_stmt *q = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(a->db, "SELECT key, value FROM state ORDER BY key", -1, &q, NULL))
+        return fail(a, top, SL_EIO, "database", "%s", sqlite3_errmsg(a->db));
+    int64_t n = 0;
+    while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(q, 0);
+        const char *val = (const char *)sqlite3_column_text(q, 1);
+        char *want = sl__state_value(a->c, key ? key : "");
+        if (!want || !val || strcmp(want, val) != 0)
+            rc = fail(a, top, SL_ECORRUPT, "state", "world state '%s' differs from the replay",
+                      key ? key : "");
+        free(want);
+        n++;
+    }
+    sqlite3_finalize(q);
+    if (!rc && n != scalar(a->db, "SELECT count(DISTINCT key) FROM history", 0))
+        rc = fail(a, top, SL_ECORRUPT, "state", "%s", "world state lacks keys the history has");
+    return rc;
+}
+
+static int audit_open(audit *a, const char *path)
+{
+    sl_error e;
+    uint8_t *g = NULL;
+    size_t glen;
+    int rc = sl__store_open(path, 1, &a->store, &e);
+    if (rc) {
+        a->res->err = e;
+        return rc == SL_ENOENT ? SL_EIO : rc;
+    }
+    a->db = sl__store_db(a->store);
+    if (sl__store_genesis(a->store, &g, &glen, &e) ||
+        sl__genesis_open(g, glen, &a->ch, &a->prev, &e)) {
+        free(g);
+        return fail(a, 0, SL_ECORRUPT, "genesis", "genesis: %s", e.msg);
+    }
+    free(g);
+    if (sl_block_hash(&a->prev, a->prev_hash) ||
+        sl_contract_new(a->ch->orgs[a->ch->issuer].name, &a->c) || sl__certcache_init(&a->cc))
+        return fail(a, 0, SL_ENOMEM, NULL, "%s", "out of memory");
+    a->have_cc = 1;
+    /* Block 0's row must be the genesis header. */
+    sl__stored_block sb;
+    sl_block_header h0;
+    uint8_t hash0[SL_HASH_LEN];
+    rc = sl__store_read(a->store, 0, &sb, &e);
+    if (!rc) {
+        if (sl_block_header_decode(sb.header, sb.header_len, &h0, &e) ||
+            sl_block_hash(&h0, hash0) || memcmp(hash0, a->prev_hash, SL_HASH_LEN) != 0)
+            rc = SL_ECORRUPT;
+        sl__stored_block_release(&sb);
+    }
+    return rc ? fail(a, 0, SL_ECORRUPT, "genesis", "%s", "block 0 differs from the genesis") : 0;
+}
+
+int sl_ledger_verify(const char *path, void (*progress)(void *arg, uint64_t done, uint64_t total),
+                     void *arg, sl_verify_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->bad_height = -1;
+    audit a = {.res = res, .threads = (int)sysconf(_SC_NPROCESSORS_ONLN)};
+    int rc = audit_open(&a, path);
+    int64_t top = rc ? -1 : sl__store_height(a.store);
+    for (int64_t h = 1; !rc && h <= top; h++) {
+        rc = audit_block(&a, (uint64_t)h);
+        res->blocks = (uint64_t)h;
+        if (progress && (h % 64 == 0 || h == top))
+            progress(arg, (uint64_t)h, (uint64_t)top);
+    }
+    if (!rc && top >= 0)
+        rc = audit_end(&a, (uint64_t)top);
+    sl_contract_free(a.c);
+    sl_channel_spec_free(a.ch);
+    sl__idset_release(&a.seen);
+    if (a.have_cc)
+        sl__certcache_release(&a.cc);
+    sl__store_close(a.store);
+    return rc;
+}
