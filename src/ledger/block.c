@@ -171,7 +171,7 @@ int sl__results_hash(const sl__slot *slots, size_t n, uint8_t out[SL_HASH_LEN])
     return 0;
 }
 
-int sl__header_verify(const sl_channel_spec *ch, sl__certcache *cc, const sl_block_header *h,
+int sl__header_verify(const sl_channel_spec *ch, sl__ids *cc, const sl_block_header *h,
                       sl_error *err)
 {
     sl_txcode code;
@@ -245,8 +245,8 @@ int sl_genesis_build(const char *doc, size_t len, const sl_key *orderer_key,
     sl_block_header h = {.height = 0, .time_ms = time_ms, .n_tx = 1};
     sl__slot slot = {.bytes = (const uint8_t *)doc, .len = len, .code = SL_TXC_VALID};
     sl_sha256(doc, len, slot.id);
-    sl__certcache cc;
-    rc = sl__certcache_init(&cc);
+    sl__ids cc;
+    rc = sl__ids_init(&cc);
     if (!rc && (rc = sl__merkle_of(&slot, 1, h.merkle)) == 0 &&
         (rc = sl__results_hash(&slot, 1, h.results)) == 0 && (rc = empty_state(ch, h.state)) == 0) {
         rc = sl__header_sign(&h, orderer_key, orderer_cert);
@@ -261,7 +261,7 @@ int sl_genesis_build(const char *doc, size_t len, const sl_key *orderer_key,
         const uint8_t *txs[1] = {slot.bytes};
         rc = sl__block_encode(&h, txs, &len, 1, out);
     }
-    sl__certcache_release(&cc);
+    sl__ids_release(&cc);
     sl_channel_spec_free(ch);
     return rc;
 }
@@ -271,7 +271,7 @@ int sl__genesis_open(const uint8_t *p, size_t len, sl_channel_spec **channel,
 {
     sl_block *b = NULL;
     sl_channel_spec *ch = NULL;
-    sl__certcache cc;
+    sl__ids cc;
     int have_cc = 0;
     int rc = sl_block_decode(p, len, &b, err);
     if (rc)
@@ -295,7 +295,7 @@ int sl__genesis_open(const uint8_t *p, size_t len, sl_channel_spec **channel,
     sl_sha256(b->txs[0], b->tx_lens[0], slot.id);
     uint8_t merkle[SL_HASH_LEN], results[SL_HASH_LEN], state[SL_HASH_LEN], zero[SL_HASH_LEN] = {0};
     if ((rc = sl__merkle_of(&slot, 1, merkle)) || (rc = sl__results_hash(&slot, 1, results)) ||
-        (rc = empty_state(ch, state)) || (rc = sl__certcache_init(&cc))) {
+        (rc = empty_state(ch, state)) || (rc = sl__ids_init(&cc))) {
         sl_error_set(err, rc, NULL, "out of memory");
         goto out;
     }
@@ -308,7 +308,7 @@ int sl__genesis_open(const uint8_t *p, size_t len, sl_channel_spec **channel,
     rc = sl__header_verify(ch, &cc, &b->header, err);
 out:
     if (have_cc)
-        sl__certcache_release(&cc);
+        sl__ids_release(&cc);
     if (!rc) {
         *channel = ch;
         *header = b->header;

@@ -126,7 +126,7 @@ static int apply(sl_contract *c, const sl_channel_spec *ch, sl__slot *s, sl_erro
 }
 
 /* Expiry and replay, then the contract. Sets the slot's code and reason. */
-static int execute_one(sl_contract *c, sl__idset *seen, const sl_channel_spec *ch, sl__slot *s,
+static int execute_one(sl_contract *c, sl__ids *seen, const sl_channel_spec *ch, sl__slot *s,
                        int64_t now)
 {
     const sl_tx *t = &s->tx->tx;
@@ -142,12 +142,12 @@ static int execute_one(sl_contract *c, sl__idset *seen, const sl_channel_spec *c
                   (long long)t->expires_ms);
         return 0;
     }
-    if (sl__idset_has(seen, s->id)) {
+    if (sl__ids_has(seen, s->id)) {
         s->code = SL_TXC_REPLAY;
         sl_strfmt(s->reason, sizeof(s->reason), "transaction is already in the ledger");
         return 0;
     }
-    if (sl__idset_add(seen, s->id, t->expires_ms))
+    if (sl__ids_add(seen, s->id, t->expires_ms))
         return SL_ENOMEM;
     sl_error e = {0};
     int rc = apply(c, ch, s, &e);
@@ -258,14 +258,14 @@ void sl__batch_release(sl__batch *b)
     b->n_rows = b->cap_rows = 0;
 }
 
-int sl__execute(sl_contract *c, sl__idset *seen, const sl_channel_spec *ch, sl__batch *b,
+int sl__execute(sl_contract *c, sl__ids *seen, const sl_channel_spec *ch, sl__batch *b,
                 sl_error *err)
 {
     int64_t now = b->header.time_ms;
     int rc = sl_contract_tick(c, now, err);
     if (rc)
         return rc;
-    if (seen->n > 65536 && seen->n * 4 > seen->cap && (rc = sl__idset_prune(seen, now)))
+    if ((rc = sl__ids_prune(seen, now, 65536)))
         return sl_error_set(err, rc, NULL, "out of memory");
     sl_contract_events(c, &b->ev_tick);
     for (size_t i = 0; i < b->n; i++) {

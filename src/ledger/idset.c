@@ -5,7 +5,7 @@
  * Open addressing with linear probing, indexed by the id's first eight bytes (ids are hashes,
  * so they are spread evenly and nobody can aim collisions at a slot cheaply). Deletion shifts
  * later entries back, so lookups never need tombstones. Load stays below 1/2. Thread-safety:
- * none; the owner locks.
+ * sl__idset has none (the owner locks); sl__ids wraps one with its own mutex.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -106,4 +106,49 @@ int sl__idset_prune(sl__idset *s, int64_t now)
     while (live * 2 >= cap)
         cap *= 2;
     return rebuild(s, cap, now);
+}
+
+/* ---- sl__ids: an idset with its own lock ---- */
+
+int sl__ids_init(sl__ids *s)
+{
+    memset(s, 0, sizeof(*s));
+    return pthread_mutex_init(&s->mu, NULL) ? SL_ENOMEM : 0;
+}
+
+void sl__ids_release(sl__ids *s)
+{
+    pthread_mutex_destroy(&s->mu);
+    sl__idset_release(&s->set);
+}
+
+int sl__ids_has(sl__ids *s, const uint8_t id[SL_HASH_LEN])
+{
+    pthread_mutex_lock(&s->mu);
+    int has = sl__idset_has(&s->set, id);
+    pthread_mutex_unlock(&s->mu);
+    return has;
+}
+
+int sl__ids_add(sl__ids *s, const uint8_t id[SL_HASH_LEN], int64_t expires)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = sl__idset_add(&s->set, id, expires);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+void sl__ids_del(sl__ids *s, const uint8_t id[SL_HASH_LEN])
+{
+    pthread_mutex_lock(&s->mu);
+    sl__idset_del(&s->set, id);
+    pthread_mutex_unlock(&s->mu);
+}
+
+int sl__ids_prune(sl__ids *s, int64_t now, size_t over)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = s->set.n > over ? sl__idset_prune(&s->set, now) : 0;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }

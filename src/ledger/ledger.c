@@ -113,25 +113,29 @@ out:
     return rc;
 }
 
+/* Reads and checks the genesis once: the channel spec stays the same for the ledger's life. */
+static int load_genesis(sl_ledger *l, sl_error *err)
+{
+    int rc = sl__store_genesis(l->store, &l->genesis, &l->genesis_len, err);
+    if (!rc)
+        rc = sl__genesis_open(l->genesis, l->genesis_len, &l->channel, &l->genesis_header, err);
+    return rc;
+}
+
 /* (Re)builds the contract and replay set from genesis and every stored block. */
 static int rebuild(sl_ledger *l, sl_error *err)
 {
     sl_contract_free(l->contract);
     l->contract = NULL;
-    sl__idset_release(&l->seen);
-    uint8_t *g = NULL;
-    size_t glen;
-    int rc = sl__store_genesis(l->store, &g, &glen, err);
-    sl_channel_spec_free(l->channel);
-    l->channel = NULL;
-    if (!rc && (rc = sl__genesis_open(g, glen, &l->channel, &l->head, err)) == 0 &&
-        (rc = sl_block_hash(&l->head, l->head_hash)) == 0)
+    pthread_mutex_lock(&l->seen.mu);
+    sl__idset_release(&l->seen.set);
+    pthread_mutex_unlock(&l->seen.mu);
+    l->head = l->genesis_header;
+    int rc = sl_block_hash(&l->head, l->head_hash);
+    if (!rc)
         rc = sl_contract_new(l->channel->orgs[l->channel->issuer].name, &l->contract);
-    free(l->genesis);
-    l->genesis = g;
-    l->genesis_len = glen;
     if (rc)
-        return rc == SL_ENOMEM ? sl_error_set(err, rc, NULL, "out of memory") : rc;
+        return sl_error_set(err, rc, NULL, "out of memory");
     int64_t top = sl__store_height(l->store);
     if (top < 0)
         return sl_error_set(err, SL_ECORRUPT, "database", "no blocks in the database");
@@ -165,13 +169,14 @@ int sl_ledger_open(const char *path, unsigned flags, sl_ledger **out, sl_error *
         free(l);
         return sl_error_set(err, SL_ENOMEM, NULL, "cannot create a mutex");
     }
-    int rc = sl__certcache_init(&l->certs);
-    if (rc) {
+    if (sl__ids_init(&l->certs) || sl__ids_init(&l->seen) || sl__ids_init(&l->prechecked)) {
         pthread_mutex_destroy(&l->mu);
         free(l);
-        return sl_error_set(err, rc, NULL, "cannot create a mutex");
+        return sl_error_set(err, SL_ENOMEM, NULL, "cannot create a mutex");
     }
-    rc = sl__store_open(path, flags & SL_LEDGER_READONLY, &l->store, err);
+    int rc = sl__store_open(path, flags & SL_LEDGER_READONLY, &l->store, err);
+    if (!rc)
+        rc = load_genesis(l, err);
     if (!rc)
         rc = rebuild(l, err);
     if (rc) {
@@ -189,9 +194,9 @@ void sl_ledger_close(sl_ledger *l)
     sl__store_close(l->store);
     sl_contract_free(l->contract);
     sl_channel_spec_free(l->channel);
-    sl__idset_release(&l->seen);
-    sl__idset_release(&l->prechecked);
-    sl__certcache_release(&l->certs);
+    sl__ids_release(&l->seen);
+    sl__ids_release(&l->prechecked);
+    sl__ids_release(&l->certs);
     pthread_mutex_destroy(&l->mu);
     free(l->genesis);
     free(l->codes);
@@ -257,16 +262,13 @@ int sl_ledger_precheck(sl_ledger *l, const uint8_t *tx, size_t len, int64_t now_
                           (long long)expires, (long long)now_ms);
         goto out;
     }
-    pthread_mutex_lock(&l->mu);
-    if (sl__idset_has(&l->seen, s.id)) {
+    /* No ledger lock: the id sets lock themselves, so submitters never wait for a commit. */
+    if (sl__ids_has(&l->seen, s.id)) {
         rc = sl_error_set(err, SL_EDUP, "id", "transaction is already in the ledger");
-    } else {
-        if (l->prechecked.n > 100000)
-            (void)sl__idset_prune(&l->prechecked, now_ms);
-        if (sl__idset_add(&l->prechecked, s.id, expires))
-            rc = sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+        goto out;
     }
-    pthread_mutex_unlock(&l->mu);
+    if (sl__ids_prune(&l->prechecked, now_ms, 100000) || sl__ids_add(&l->prechecked, s.id, expires))
+        rc = sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
 out:
     sl_tx_free(s.tx);
     return rc;
@@ -323,7 +325,7 @@ static int run_block(sl_ledger *l, sl__batch *b,
     l->head = b->header;
     memcpy(l->head_hash, hash, SL_HASH_LEN);
     for (size_t i = 0; i < b->n; i++)
-        sl__idset_del(&l->prechecked, b->slots[i].id);
+        sl__ids_del(&l->prechecked, b->slots[i].id);
     if (fill_info(l, b, info))
         return sl_error_set(err, SL_ENOMEM, NULL, "block committed; out of memory for its report");
     return 0;
@@ -367,7 +369,6 @@ int sl_ledger_commit(sl_ledger *l, const uint8_t *const *txs, const size_t *lens
         b.slots[i].bytes = txs[i];
         b.slots[i].len = lens[i];
     }
-    /* Workers read the precheck set; submitters add to it only under the lock held here. */
     sl__prevalidate(l->channel, &l->certs, &l->prechecked, b.slots, n, time_ms, l->threads);
     b.header.height = l->head.height + 1;
     memcpy(b.header.prev, l->head_hash, SL_HASH_LEN);

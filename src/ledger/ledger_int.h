@@ -10,8 +10,9 @@
  *
  * Ownership: the ledger owns its contract, channel spec, store and caches. A block being
  * executed lives in an sl__batch that the caller owns. Thread-safety: sl_ledger's mutex guards
- * everything but the certificate cache, which has its own lock because validation runs on
- * several threads.
+ * the contract, the store and the head; the id sets (sl__ids) have locks of their own, so
+ * validation threads and submitters use them while a block commits. The channel spec is
+ * immutable once the ledger is open.
  */
 #ifndef SL_LEDGER_INT_H
 #define SL_LEDGER_INT_H
@@ -45,12 +46,20 @@ void sl__idset_del(sl__idset *s, const uint8_t id[SL_HASH_LEN]);
 /** Drops every id whose expiry is before now (rebuilds the table). */
 int sl__idset_prune(sl__idset *s, int64_t now);
 
-/* ---- certificate cache: encodings whose signature was verified, by SHA-256 ---- */
+/* ---- the same with its own lock, for sets that several threads use ---- */
 
-typedef struct sl__certcache {
+typedef struct sl__ids {
     pthread_mutex_t mu;
-    sl__idset verified;
-} sl__certcache;
+    sl__idset set;
+} sl__ids;
+
+int sl__ids_init(sl__ids *s);
+void sl__ids_release(sl__ids *s);
+int sl__ids_has(sl__ids *s, const uint8_t id[SL_HASH_LEN]);
+int sl__ids_add(sl__ids *s, const uint8_t id[SL_HASH_LEN], int64_t expires);
+void sl__ids_del(sl__ids *s, const uint8_t id[SL_HASH_LEN]);
+/** Prunes expired ids once the set holds more than `over` of them. */
+int sl__ids_prune(sl__ids *s, int64_t now, size_t over);
 
 /* ---- one transaction of a block on its way through validation and execution ---- */
 
@@ -92,14 +101,15 @@ struct sl_ledger {
     sl_channel_spec *channel;
     uint8_t *genesis; /* genesis block bytes */
     size_t genesis_len;
+    sl_block_header genesis_header;
     sl_block_header head;
     uint8_t head_hash[SL_HASH_LEN];
     sl_contract *contract;
-    sl__idset seen;       /* ids of unexpired transactions already in blocks */
-    sl__idset prechecked; /* ids whose signature precheck verified, until committed */
-    sl__certcache certs;
-    int threads; /* for validating a block's transactions in parallel */
-    int broken;  /* a failed commit left the contract ahead of the store; rebuild first */
+    sl__ids seen;       /* ids of unexpired transactions already in blocks */
+    sl__ids prechecked; /* ids whose signature precheck verified, until committed */
+    sl__ids certs;      /* certificate encodings (with their org key) whose signature verified */
+    int threads;        /* for validating a block's transactions in parallel */
+    int broken;         /* a failed commit left the contract ahead of the store; rebuild first */
     /* results of the last commit, for sl_commit_info */
     sl_txcode *codes;
     size_t cap_codes;
@@ -117,27 +127,25 @@ int sl__results_hash(const sl__slot *slots, size_t n, uint8_t out[SL_HASH_LEN]);
 int sl__merkle_of(const sl__slot *slots, size_t n, uint8_t out[SL_HASH_LEN]);
 /** Checks that the orderer certificate chains to a member with the node role at time, and the
  * header signature. */
-int sl__header_verify(const sl_channel_spec *ch, sl__certcache *cc, const sl_block_header *h,
+int sl__header_verify(const sl_channel_spec *ch, sl__ids *cc, const sl_block_header *h,
                       sl_error *err);
 
 /* validate.c */
-int sl__certcache_init(sl__certcache *cc);
-void sl__certcache_release(sl__certcache *cc);
 /** Checks cert against the channel at time: member org, role granted, signature (cached). */
-int sl__cert_admit(const sl_channel_spec *ch, sl__certcache *cc, const sl_cert *cert,
-                   int64_t time_ms, sl_txcode *code, char *reason, size_t cap);
+int sl__cert_admit(const sl_channel_spec *ch, sl__ids *cc, const sl_cert *cert, int64_t time_ms,
+                   sl_txcode *code, char *reason, size_t cap);
 /** Steps that need no ledger state, for slots[0..n): size, decode, channel, certificate, role,
  * signature (skipped for slots already marked sig_checked and ids in `verified`, which may be
  * NULL and is only read). Spreads the work over up to `threads` threads. Sets
  * code/reason/tx/id. */
-int sl__prevalidate(const sl_channel_spec *ch, sl__certcache *cc, const sl__idset *verified,
-                    sl__slot *slots, size_t n, int64_t time_ms, int threads);
+int sl__prevalidate(const sl_channel_spec *ch, sl__ids *cc, sl__ids *verified, sl__slot *slots,
+                    size_t n, int64_t time_ms, int threads);
 
 /* exec.c */
 /** Ticks the contract to the block time, then expiry, replay and contract for each slot
  * whose prevalidation passed. Fills rows and the header's state and results hashes. Events
  * stay in the contract (sl_contract_events) until the caller clears them. */
-int sl__execute(sl_contract *c, sl__idset *seen, const sl_channel_spec *ch, sl__batch *b,
+int sl__execute(sl_contract *c, sl__ids *seen, const sl_channel_spec *ch, sl__batch *b,
                 sl_error *err);
 void sl__batch_release(sl__batch *b);
 /** The JSON value of a world-state key now: "wallet/<org>/<cur>" or "agreement/<name>". */

@@ -139,7 +139,7 @@ static int hex_hash(json_t *v, uint8_t out[SL_HASH_LEN])
 typedef struct proof {
     json_t *root;
     sl_channel_spec *ch;
-    sl__certcache cc;
+    sl__ids cc;
     uint8_t *tx, *codes;
     size_t tx_len, n_codes;
     sl_tx_decoded *d;
@@ -246,7 +246,7 @@ int sl_proof_check(const char *json, size_t len, const uint8_t *genesis, size_t 
     int rc = sl__genesis_open(genesis, genesis_len, &p.ch, &gh, err);
     if (rc)
         return rc;
-    if ((rc = sl__certcache_init(&p.cc))) {
+    if ((rc = sl__ids_init(&p.cc))) {
         sl_channel_spec_free(p.ch);
         return sl_error_set(err, rc, NULL, "out of memory");
     }
@@ -266,7 +266,7 @@ int sl_proof_check(const char *json, size_t len, const uint8_t *genesis, size_t 
     sl_tx_free(p.d);
     free(p.tx);
     free(p.codes);
-    sl__certcache_release(&p.cc);
+    sl__ids_release(&p.cc);
     sl_channel_spec_free(p.ch);
     return rc;
 }

@@ -4,7 +4,7 @@
  * independent per transaction, so a block's transactions are checked on several threads; the
  * stateful checks (expiry, replay, contract) follow in exec.c, in order.
  *
- * Verified certificate encodings are remembered by hash (sl__certcache), so each member's
+ * Verified certificate encodings are remembered by hash (sl__ids), so each member's
  * certificate costs one signature check per process, not one per transaction. Thread-safety:
  * sl__prevalidate runs worker threads that share only the cache (locked) and disjoint slots.
  */
@@ -14,19 +14,7 @@
 
 #include "ledger/ledger_int.h"
 
-int sl__certcache_init(sl__certcache *cc)
-{
-    memset(cc, 0, sizeof(*cc));
-    return pthread_mutex_init(&cc->mu, NULL) ? SL_ENOMEM : 0;
-}
-
-void sl__certcache_release(sl__certcache *cc)
-{
-    pthread_mutex_destroy(&cc->mu);
-    sl__idset_release(&cc->verified);
-}
-
-static int cert_signature_ok(sl__certcache *cc, const sl_cert *cert, const uint8_t org_pk[32])
+static int cert_signature_ok(sl__ids *cc, const sl_cert *cert, const uint8_t org_pk[32])
 {
     /* The cache key covers the certificate and the key that signed it. */
     uint8_t key[SL_HASH_LEN];
@@ -40,23 +28,17 @@ static int cert_signature_ok(sl__certcache *cc, const sl_cert *cert, const uint8
     }
     sl_sha256(b.p, b.len, key);
     sl_buf_release(&b);
-    pthread_mutex_lock(&cc->mu);
-    int known = sl__idset_has(&cc->verified, key);
-    pthread_mutex_unlock(&cc->mu);
-    if (known)
+    if (sl__ids_has(cc, key))
         return 0;
     sl_error e;
     int rc = sl_cert_verify(cert, org_pk, cert->not_before_ms, &e); /* signature only here */
     if (rc)
         return SL_EAUTH;
-    pthread_mutex_lock(&cc->mu);
-    rc = sl__idset_add(&cc->verified, key, 1);
-    pthread_mutex_unlock(&cc->mu);
-    return rc;
+    return sl__ids_add(cc, key, 1);
 }
 
-int sl__cert_admit(const sl_channel_spec *ch, sl__certcache *cc, const sl_cert *cert,
-                   int64_t time_ms, sl_txcode *code, char *reason, size_t cap)
+int sl__cert_admit(const sl_channel_spec *ch, sl__ids *cc, const sl_cert *cert, int64_t time_ms,
+                   sl_txcode *code, char *reason, size_t cap)
 {
     int org = sl_channel_org_find(ch, cert->org);
     if (org < 0) {
@@ -88,8 +70,8 @@ int sl__cert_admit(const sl_channel_spec *ch, sl__certcache *cc, const sl_cert *
 
 /* Every check of one slot that needs no ledger state. Signatures whose ids are in
  * `verified` (checked at submission, same bytes) are not checked again. */
-static void prevalidate_one(const sl_channel_spec *ch, sl__certcache *cc, const sl__idset *verified,
-                            sl__slot *s, int64_t time_ms)
+static void prevalidate_one(const sl_channel_spec *ch, sl__ids *cc, sl__ids *verified, sl__slot *s,
+                            int64_t time_ms)
 {
     s->code = SL_TXC_VALID;
     s->reason[0] = '\0';
@@ -108,7 +90,7 @@ static void prevalidate_one(const sl_channel_spec *ch, sl__certcache *cc, const 
         return;
     }
     memcpy(s->id, s->tx->id, SL_HASH_LEN); /* the decoder hashed the bytes already */
-    if (verified && sl__idset_has(verified, s->id))
+    if (verified && sl__ids_has(verified, s->id))
         s->sig_checked = 1;
     const sl_tx *t = &s->tx->tx;
     if (strcmp(t->channel, ch->name) != 0) {
@@ -135,8 +117,8 @@ static void prevalidate_one(const sl_channel_spec *ch, sl__certcache *cc, const 
 typedef struct worker {
     pthread_t thread;
     const sl_channel_spec *ch;
-    sl__certcache *cc;
-    const sl__idset *verified;
+    sl__ids *cc;
+    sl__ids *verified;
     sl__slot *slots;
     size_t from, to;
     int64_t time_ms;
@@ -150,8 +132,8 @@ static void *worker_run(void *arg)
     return NULL;
 }
 
-int sl__prevalidate(const sl_channel_spec *ch, sl__certcache *cc, const sl__idset *verified,
-                    sl__slot *slots, size_t n, int64_t time_ms, int threads)
+int sl__prevalidate(const sl_channel_spec *ch, sl__ids *cc, sl__ids *verified, sl__slot *slots,
+                    size_t n, int64_t time_ms, int threads)
 {
     enum { MAX_THREADS = 16, MIN_PER_THREAD = 4 }; /* a signature check costs ~70 us */
     if (threads > MAX_THREADS)

@@ -19,9 +19,9 @@ typedef struct audit {
     sqlite3 *db;
     sl_channel_spec *ch;
     sl_contract *c;
-    sl__idset seen;
-    sl__certcache cc;
-    int have_cc;
+    sl__ids seen;
+    sl__ids cc;
+    int have_cc; /* cc and seen initialised */
     sl_block_header prev;
     uint8_t prev_hash[SL_HASH_LEN];
     int threads;
@@ -243,7 +243,8 @@ static int audit_open(audit *a, const char *path)
     }
     free(g);
     if (sl_block_hash(&a->prev, a->prev_hash) ||
-        sl_contract_new(a->ch->orgs[a->ch->issuer].name, &a->c) || sl__certcache_init(&a->cc))
+        sl_contract_new(a->ch->orgs[a->ch->issuer].name, &a->c) || sl__ids_init(&a->cc) ||
+        sl__ids_init(&a->seen))
         return fail(a, 0, SL_ENOMEM, NULL, "%s", "out of memory");
     a->have_cc = 1;
     /* Block 0's row must be the genesis header. */
@@ -278,9 +279,10 @@ int sl_ledger_verify(const char *path, void (*progress)(void *arg, uint64_t done
         rc = audit_end(&a, (uint64_t)top);
     sl_contract_free(a.c);
     sl_channel_spec_free(a.ch);
-    sl__idset_release(&a.seen);
-    if (a.have_cc)
-        sl__certcache_release(&a.cc);
+    if (a.have_cc) {
+        sl__ids_release(&a.seen);
+        sl__ids_release(&a.cc);
+    }
     sl__store_close(a.store);
     return rc;
 }
