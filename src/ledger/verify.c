@@ -7,6 +7,7 @@
  * end the world state itself must all match what the replay produces. The first mismatch is
  * reported with its block. Thread-safety: reentrant (its own connection and contract).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,54 +141,123 @@ static int check_results(audit *a, const sl__stored_block *sb, const sl_block_he
     return check_history(a, h, b);
 }
 
-static int audit_block(audit *a, uint64_t h)
-{
+/* A block read and checked for everything that needs no state, ready for its turn. Staging
+ * block h+1 on another thread while block h executes keeps every core busy verifying
+ * signatures. */
+typedef struct staged {
+    audit *a;
+    uint64_t h;
     sl__stored_block sb;
-    sl_error e;
-    if (sl__store_read(a->store, h, &sb, &e))
-        return fail(a, h, SL_ECORRUPT, "block", "%s",
-                    e.code == SL_ENOENT ? "block is missing" : e.msg);
     sl_block_header hd;
-    sl__batch b = {.n = sb.n};
-    int rc = 0;
-    if (sl_block_header_decode(sb.header, sb.header_len, &hd, &e)) {
-        rc = fail(a, h, SL_ECORRUPT, "header", "header does not decode: %s", e.msg);
-        goto out;
+    sl__batch b;
+    int rc; /* nonzero: why in e (the block is then reported by finish) */
+    sl_error e;
+} staged;
+
+static void stage(staged *s)
+{
+    audit *a = s->a;
+    memset(&s->sb, 0, sizeof(s->sb));
+    memset(&s->b, 0, sizeof(s->b));
+    if ((s->rc = sl__store_read(a->store, s->h, &s->sb, &s->e))) {
+        if (s->e.code == SL_ENOENT)
+            sl_strfmt(s->e.msg, sizeof(s->e.msg), "block is missing");
+        return;
     }
-    if ((rc = check_header(a, h, &hd)))
-        goto out;
-    if (!(b.slots = calloc(sb.n ? sb.n : 1, sizeof(*b.slots)))) {
-        rc = fail(a, h, SL_ENOMEM, NULL, "%s", "out of memory");
-        goto out;
+    if ((s->rc = sl_block_header_decode(s->sb.header, s->sb.header_len, &s->hd, &s->e))) {
+        sl_error why = s->e;
+        sl_strfmt(s->e.msg, sizeof(s->e.msg), "header does not decode: %s", why.msg);
+        return;
     }
-    for (size_t i = 0; i < sb.n; i++) {
-        b.slots[i].bytes = sb.txs[i].bytes;
-        b.slots[i].len = sb.txs[i].len;
+    s->b.n = s->sb.n;
+    if (!(s->b.slots = calloc(s->sb.n ? s->sb.n : 1, sizeof(*s->b.slots)))) {
+        s->rc = sl_error_set(&s->e, SL_ENOMEM, NULL, "out of memory");
+        return;
     }
-    sl__prevalidate(a->ch, &a->cc, NULL, b.slots, sb.n, hd.time_ms, a->threads);
-    b.header.height = h;
-    b.header.time_ms = hd.time_ms;
+    for (size_t i = 0; i < s->sb.n; i++) {
+        s->b.slots[i].bytes = s->sb.txs[i].bytes;
+        s->b.slots[i].len = s->sb.txs[i].len;
+    }
+    sl__prevalidate(a->ch, &a->cc, NULL, s->b.slots, s->sb.n, s->hd.time_ms, a->threads);
+}
+
+static void *stage_run(void *arg)
+{
+    stage(arg);
+    return NULL;
+}
+
+static void staged_release(staged *s)
+{
+    for (size_t i = 0; s->b.slots && i < s->sb.n; i++)
+        sl_tx_free(s->b.slots[i].tx);
+    free(s->b.slots);
+    s->b.slots = NULL;
+    sl__batch_release(&s->b);
+    sl__stored_block_release(&s->sb);
+}
+
+/* The block's turn: header chain and signature, execution, and every comparison. */
+static int finish(staged *s)
+{
+    audit *a = s->a;
+    uint64_t h = s->h;
+    if (s->rc)
+        return fail(a, h, s->rc == SL_ENOMEM ? SL_ENOMEM : SL_ECORRUPT,
+                    s->e.field[0] ? s->e.field : "block", "%s", s->e.msg);
+    int rc = check_header(a, h, &s->hd);
+    if (rc)
+        return rc;
+    sl_error e;
+    s->b.header.height = h;
+    s->b.header.time_ms = s->hd.time_ms;
     sl_contract_events_clear(a->c);
-    if (sl__execute(a->c, &a->seen, a->ch, &b, &e)) {
-        rc = fail(a, h, SL_ECORRUPT, "replay", "replay failed: %s", e.msg);
-        goto out;
-    }
+    if (sl__execute(a->c, &a->seen, a->ch, &s->b, &e))
+        return fail(a, h, SL_ECORRUPT, "replay", "replay failed: %s", e.msg);
     size_t n_events;
     sl_contract_events(a->c, &n_events);
-    if ((rc = check_results(a, &sb, &hd, &b, n_events)))
-        goto out;
-    a->res->txs += sb.n;
-    for (size_t i = 0; i < sb.n; i++)
-        a->res->valid += b.slots[i].code == SL_TXC_VALID;
-    a->prev = hd;
-    if (sl_block_hash(&hd, a->prev_hash))
-        rc = fail(a, h, SL_ENOMEM, NULL, "%s", "out of memory");
-out:
-    for (size_t i = 0; b.slots && i < sb.n; i++)
-        sl_tx_free(b.slots[i].tx);
-    free(b.slots);
-    sl__batch_release(&b);
-    sl__stored_block_release(&sb);
+    if ((rc = check_results(a, &s->sb, &s->hd, &s->b, n_events)))
+        return rc;
+    a->res->txs += s->sb.n;
+    for (size_t i = 0; i < s->sb.n; i++)
+        a->res->valid += s->b.slots[i].code == SL_TXC_VALID;
+    a->prev = s->hd;
+    if (sl_block_hash(&s->hd, a->prev_hash))
+        return fail(a, h, SL_ENOMEM, NULL, "%s", "out of memory");
+    return 0;
+}
+
+/* Blocks 1..top in order, each staged while its predecessor finishes. */
+static int audit_blocks(audit *a, uint64_t top,
+                        void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg)
+{
+    staged st[2] = {{.a = a, .h = 1}, {.a = a}};
+    int rc = 0, cur = 0;
+    if (top >= 1)
+        stage(&st[0]);
+    for (uint64_t h = 1; h <= top; h++, cur ^= 1) {
+        staged *next = &st[cur ^ 1];
+        pthread_t t;
+        int started = 0;
+        if (h < top) {
+            next->h = h + 1;
+            started = pthread_create(&t, NULL, stage_run, next) == 0;
+        }
+        rc = finish(&st[cur]);
+        if (started)
+            pthread_join(t, NULL);
+        else if (h < top)
+            stage(next);
+        staged_release(&st[cur]);
+        a->res->blocks = h;
+        if (progress && (h % 64 == 0 || h == top))
+            progress(arg, h, top);
+        if (rc) {
+            if (h < top)
+                staged_release(next);
+            break;
+        }
+    }
     return rc;
 }
 
@@ -269,12 +339,8 @@ int sl_ledger_verify(const char *path, void (*progress)(void *arg, uint64_t done
     audit a = {.res = res, .threads = (int)sysconf(_SC_NPROCESSORS_ONLN)};
     int rc = audit_open(&a, path);
     int64_t top = rc ? -1 : sl__store_height(a.store);
-    for (int64_t h = 1; !rc && h <= top; h++) {
-        rc = audit_block(&a, (uint64_t)h);
-        res->blocks = (uint64_t)h;
-        if (progress && (h % 64 == 0 || h == top))
-            progress(arg, (uint64_t)h, (uint64_t)top);
-    }
+    if (!rc && top >= 1)
+        rc = audit_blocks(&a, (uint64_t)top, progress, arg);
     if (!rc && top >= 0)
         rc = audit_end(&a, (uint64_t)top);
     sl_contract_free(a.c);
