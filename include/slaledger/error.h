@@ -32,6 +32,9 @@ enum {
 /** Returns a static, human-readable name for an SL_E* code ("invalid input", ...). */
 const char *sl_strerror(int code);
 
+/** Returns the code's stable token for machines ("EINVAL", "EAUTH", ...; "EUNKNOWN"). */
+const char *sl_error_token(int code);
+
 /** Detail of one error. line/column are 1-based and 0 when not applicable. */
 typedef struct sl_error {
     int code;

@@ -96,6 +96,12 @@ static int replay_block(sl_ledger *l, uint64_t height, sl_error *err)
                               sl_txcode_name(b.slots[i].code));
             goto out;
         }
+    if (h.n_tx != sb.n || memcmp(b.header.merkle, h.merkle, SL_HASH_LEN) != 0) {
+        rc = sl_error_set(err, SL_ECORRUPT, "block",
+                          "block %llu: stored transactions do not match its header",
+                          (unsigned long long)height);
+        goto out;
+    }
     if (memcmp(b.header.state, h.state, SL_HASH_LEN) != 0) {
         rc = sl_error_set(err, SL_ECORRUPT, "block", "block %llu: state hash differs on replay",
                           (unsigned long long)height);

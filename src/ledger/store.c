@@ -122,7 +122,9 @@ int sl__store_open(const char *path, int readonly, sl__store **out, sl_error *er
         if (readonly && i < ST_READ_HEADER)
             continue;
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))
-            rc = db_fail(s->db, err, "not a slaledger database, or a damaged one");
+            rc = sl_error_set(err, SL_ECORRUPT, "database",
+                              "%s is not a slaledger ledger, or a damaged one: %s", path,
+                              sqlite3_errmsg(s->db));
     }
     sqlite3_stmt *q = NULL;
     if (!rc &&

@@ -306,6 +306,10 @@ static int audit_open(audit *a, const char *path)
         return rc == SL_ENOENT ? SL_EIO : rc;
     }
     a->db = sl__store_db(a->store);
+    /* One read transaction for the whole audit: a consistent snapshot even while a node keeps
+     * committing (WAL readers never block the writer). */
+    if (sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(a, 0, SL_EIO, "database", "%s", sqlite3_errmsg(a->db));
     if (sl__store_genesis(a->store, &g, &glen, &e) ||
         sl__genesis_open(g, glen, &a->ch, &a->prev, &e)) {
         free(g);

@@ -54,6 +54,16 @@ const char *sl_strerror(int code)
     }
 }
 
+const char *sl_error_token(int code)
+{
+    static const char *const tokens[] = {
+        "OK",     "EINVAL", "ENOMEM", "ENOENT", "EEXIST", "EPERM", "ESTATE",   "EOVERFLOW",
+        "EFUNDS", "EDUP",   "ETIME",  "EIO",    "EPARSE", "EAUTH", "ECORRUPT", "EBUSY"};
+    if (code > 0 || -code >= (int)(sizeof(tokens) / sizeof(tokens[0])))
+        return "EUNKNOWN";
+    return tokens[-code];
+}
+
 /* Fills every member of err; the position is the caller's to set afterwards. */
 static void error_vfill(sl_error *err, int code, const char *field, const char *fmt, va_list ap)
 {

@@ -140,12 +140,23 @@ static void test_diags_nomem(void **state)
     sl_diags_release(&d);
 }
 
+static void test_error_token(void **state)
+{
+    (void)state;
+    assert_string_equal(sl_error_token(SL_EINVAL), "EINVAL");
+    assert_string_equal(sl_error_token(SL_EBUSY), "EBUSY");
+    assert_string_equal(sl_error_token(0), "OK");
+    assert_string_equal(sl_error_token(-1000), "EUNKNOWN");
+    assert_string_equal(sl_error_token(3), "EUNKNOWN");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strerror),        cmocka_unit_test(test_error_set),
-        cmocka_unit_test(test_error_truncates), cmocka_unit_test(test_diags_add),
-        cmocka_unit_test(test_diags_cap),       cmocka_unit_test(test_diags_nomem),
+        cmocka_unit_test(test_strerror),    cmocka_unit_test(test_error_token),
+        cmocka_unit_test(test_error_set),   cmocka_unit_test(test_error_truncates),
+        cmocka_unit_test(test_diags_add),   cmocka_unit_test(test_diags_cap),
+        cmocka_unit_test(test_diags_nomem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
