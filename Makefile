@@ -4,13 +4,14 @@
 #   make bench      optimised build in build-bench/, run every bench/ program
 #   make fuzz       clang + libFuzzer build in build-fuzz/, run each target FUZZ_SECONDS
 #   make format     apply .clang-format;  make format-check: fail on any difference
+#   make torture    kill -9 a committing ledger 2000 times (tests/integration/ledger_crash.sh)
 BUILD        ?= build
 SANITIZE     ?=
 FUZZ_SECONDS ?= 30
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 SOURCES       = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps check bench fuzz format format-check clean
+.PHONY: all deps check bench fuzz format format-check torture clean
 
 all: $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -46,6 +47,10 @@ fuzz: deps
 	        || { tail -n 60 fuzz/artifacts/$$t.log; rm -rf $$w; exit 1; }; \
 	    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' fuzz/artifacts/$$t.log; rm -rf $$w; \
 	done
+
+torture: all
+	@TRIALS=2000 SL_BIN=$(CURDIR)/$(BUILD)/slaledger SL_BUILD_DIR=$(CURDIR)/$(BUILD) \
+	    SL_SOURCE_DIR=$(CURDIR) bash tests/integration/ledger_crash.sh
 
 format:
 	@clang-format -i $(SOURCES)

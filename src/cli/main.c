@@ -13,6 +13,10 @@ static int cmd_help(int argc, char **argv);
 static const sl_cmd commands[] = {
     {"help", cmd_help, "show help for slaledger or one of its commands"},
     {"sla", sl__cmd_sla, "check SLA agreement documents (sla validate)"},
+    {"channel", sl__cmd_channel, "check channel documents (channel validate)"},
+    {"keygen", sl__cmd_keygen, "create a secret key file and print its public key"},
+    {"cert", sl__cmd_cert, "issue, show and verify member certificates"},
+    {"ledger", sl__cmd_ledger, "create, audit and query a channel's ledger; proofs"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
