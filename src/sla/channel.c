@@ -31,7 +31,6 @@
 #define DEFAULT_BLOCK_TIMEOUT   5
 #define DEFAULT_MAX_TX_BYTES    MIB
 
-static const char *const top_keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
 static const char *const metadata_keys[] = {"name", "description", NULL};
 static const char *const spec_keys[] = {"issuer", "organizations", "ordering", NULL};
 static const char *const org_keys[] = {"name", "roles", "root_key", NULL};
@@ -474,36 +473,22 @@ static void spec_parse(chan_build *b, const sl__ynode *n, const char *path)
     sizes_check(b);
 }
 
-static void document_parse(chan_build *b, const sl__ynode *root)
+static void metadata_cb(void *b, const sl__ynode *n, const char *path)
 {
-    sl__field f;
-
-    if (!sl__map_check(&b->ctx, root, "", top_keys))
-        return;
-    if (sl__head_check(&b->ctx, root, "Channel") != 0)
-        return;
-    if (sl__field_get(&b->ctx, root, "", "metadata", 1, &f))
-        metadata_parse(b, f.node, f.path);
-    if (sl__field_get(&b->ctx, root, "", "spec", 1, &f))
-        spec_parse(b, f.node, f.path);
+    metadata_parse(b, n, path);
 }
 
-/* The call's outcome: SL_ENOMEM over the first problem's code over success. */
-static int build_result(const chan_build *b)
+static void spec_cb(void *b, const sl__ynode *n, const char *path)
 {
-    if (b->ctx.nomem)
-        return SL_ENOMEM;
-    if (b->ctx.errors > 0)
-        return b->ctx.first ? b->ctx.first : SL_EINVAL;
-    return 0;
+    spec_parse(b, n, path);
 }
+
+static const sl__doc_kind channel_kind = {"Channel", metadata_cb, spec_cb};
 
 int sl_channel_parse(const char *text, size_t len, const char *filename, sl_channel_spec **out,
                      sl_diags *diags)
 {
     chan_build b = {.ctx = {.diags = diags}};
-    sl__ynode *root = NULL;
-    sl__ynode first = {.line = 1, .column = 1};
     int rc;
 
     (void)filename; /* diagnostics carry positions; the caller adds the file name */
@@ -519,14 +504,7 @@ int sl_channel_parse(const char *text, size_t len, const char *filename, sl_chan
         return SL_ENOMEM;
     }
     ordering_defaults(b.spec);
-    rc = sl__yaml_load(&b.ctx, text, len, &root);
-    if (rc == 0 && !root)
-        sl__error(&b.ctx, &first, SL_EINVAL, "",
-                  "the document is empty; expected a Channel mapping");
-    if (root)
-        document_parse(&b, root);
-    rc = build_result(&b);
-    sl__ynode_free(root);
+    rc = sl__doc_parse(&b, text, len, &channel_kind);
     free(b.aux);
     if (rc != 0)
         sl_channel_spec_free(b.spec);

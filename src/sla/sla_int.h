@@ -70,6 +70,22 @@ typedef struct sl__ctx {
     int nomem;       /* an allocation failed; the result is SL_ENOMEM */
 } sl__ctx;
 
+/** One kind of document: its `kind:` and the parsers of its metadata and spec mappings, which
+ * receive the kind's build state (whose first member is its sl__ctx). */
+typedef struct sl__doc_kind {
+    const char *kind; /* "Agreement", "Channel" */
+    void (*metadata)(void *build, const sl__ynode *n, const char *path);
+    void (*spec)(void *build, const sl__ynode *n, const char *path);
+} sl__doc_kind;
+
+/**
+ * The frame every document shares (doc.c): loads text into a tree, checks the top-level keys,
+ * apiVersion and kind, hands metadata and spec to k's parsers with build (whose first member
+ * must be the sl__ctx that collects the problems), and frees the tree. Returns SL_ENOMEM, else
+ * the first problem's code, else 0.
+ */
+int sl__doc_parse(void *build, const char *text, size_t len, const sl__doc_kind *k);
+
 /** Records one problem at node `at` (position 0:0 when NULL) under the given field path. */
 void sl__error(sl__ctx *c, const sl__ynode *at, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -209,14 +225,6 @@ int sl__currency_minor_units(const char *code);
 int sl__metric_has_percentile(sl_metric m);
 
 /* ---- documents (spec.c) ---- */
-
-/**
- * Checks the head of a document: apiVersion is slaledger/v1 and kind is `kind`. Returns 1 when
- * the document is another known kind ("expected kind Channel, found Agreement" has been
- * reported and the caller should read no further, since every other field would only add
- * noise), else 0 (any other problem has been reported and the caller goes on).
- */
-int sl__head_check(sl__ctx *c, const sl__ynode *root, const char *kind);
 
 /** Reads the whole file at path into buf (at most 16 MiB); reports and returns SL_EIO,
  * SL_EINVAL (too large) or SL_ENOMEM through diags on failure. */

@@ -22,51 +22,12 @@
 #define FILE_MAX         (16u << 20) /* largest document file read */
 #define DEFAULT_GRACE_MS (10 * SL_MS_PER_MINUTE)
 
-static const char *const top_keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
 static const char *const metadata_keys[] = {"name", "description", "labels", NULL};
 static const char *const spec_keys[] = {"channel", "consumer",   "provider",  "period",
                                         "fee",     "billing",    "grace",     "services",
                                         "oracles", "objectives", "penalties", NULL};
 static const char *const period_keys[] = {"start", "end", NULL};
 static const char *const fee_keys[] = {"amount", "currency", "minor_units", NULL};
-
-/* apiVersion and kind: required scalars with exactly one allowed value. Returns the text
- * found when it is another value, else NULL. */
-static const char *constant_parse(sl__ctx *c, const sl__ynode *root, const char *key,
-                                  const char *want)
-{
-    sl__field f;
-    const char *s;
-    sl__shown sh;
-
-    if (!sl__field_get(c, root, "", key, 1, &f))
-        return NULL;
-    s = sl__scalar(c, f.node, f.path, want);
-    if (!s || strcmp(s, want) == 0)
-        return NULL;
-    for (size_t i = 0; i < sl__n_document_kinds && strcmp(key, "kind") == 0; i++) {
-        if (strcmp(s, sl__document_kinds[i]) == 0) {
-            sl__error(c, f.node, SL_EINVAL, f.path, "expected kind %s, found %s", want, s);
-            return s;
-        }
-    }
-    sl__error(c, f.node, SL_EINVAL, f.path, "unsupported %s %s; expected %s", key,
-              sl__show(s, f.node->len, &sh), want);
-    return s;
-}
-
-int sl__head_check(sl__ctx *c, const sl__ynode *root, const char *kind)
-{
-    const char *found;
-
-    constant_parse(c, root, "apiVersion", "slaledger/v1");
-    found = constant_parse(c, root, "kind", kind);
-    for (size_t i = 0; found && i < sl__n_document_kinds; i++) {
-        if (strcmp(found, sl__document_kinds[i]) == 0)
-            return 1;
-    }
-    return 0;
-}
 
 /* Labels are checked (a mapping of strings to strings) but not kept in the model. */
 static void labels_check(sl__ctx *c, const sl__ynode *n, const char *path)
@@ -253,36 +214,22 @@ static void spec_parse(sl__build *b, const sl__ynode *n, const char *path)
     sl__validate(b);
 }
 
-static void document_parse(sl__build *b, const sl__ynode *root)
+static void metadata_cb(void *b, const sl__ynode *n, const char *path)
 {
-    sl__field f;
-
-    if (!sl__map_check(&b->ctx, root, "", top_keys))
-        return;
-    if (sl__head_check(&b->ctx, root, "Agreement") != 0)
-        return;
-    if (sl__field_get(&b->ctx, root, "", "metadata", 1, &f))
-        metadata_parse(b, f.node, f.path);
-    if (sl__field_get(&b->ctx, root, "", "spec", 1, &f))
-        spec_parse(b, f.node, f.path);
+    metadata_parse(b, n, path);
 }
 
-/* The call's outcome: SL_ENOMEM over the first problem's code over success. */
-static int build_result(const sl__build *b)
+static void spec_cb(void *b, const sl__ynode *n, const char *path)
 {
-    if (b->ctx.nomem)
-        return SL_ENOMEM;
-    if (b->ctx.errors > 0)
-        return b->ctx.first ? b->ctx.first : SL_EINVAL;
-    return 0;
+    spec_parse(b, n, path);
 }
+
+static const sl__doc_kind agreement_kind = {"Agreement", metadata_cb, spec_cb};
 
 int sl_sla_parse(const char *text, size_t len, const char *filename, sl_agreement_spec **out,
                  sl_diags *diags)
 {
     sl__build b = {.ctx = {.diags = diags}};
-    sl__ynode *root = NULL;
-    sl__ynode first = {.line = 1, .column = 1};
     int rc;
 
     (void)filename; /* diagnostics carry positions; the caller adds the file name */
@@ -297,14 +244,7 @@ int sl_sla_parse(const char *text, size_t len, const char *filename, sl_agreemen
         sl__nomem(&b.ctx);
         return SL_ENOMEM;
     }
-    rc = sl__yaml_load(&b.ctx, text, len, &root);
-    if (rc == 0 && !root)
-        sl__error(&b.ctx, &first, SL_EINVAL, "",
-                  "the document is empty; expected an Agreement mapping");
-    if (root)
-        document_parse(&b, root);
-    rc = build_result(&b);
-    sl__ynode_free(root);
+    rc = sl__doc_parse(&b, text, len, &agreement_kind);
     free(b.obj_aux);
     free(b.pen_aux);
     if (rc != 0)
