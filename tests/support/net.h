@@ -91,9 +91,8 @@ static inline void net_channel_doc(net *n, sl_buf *doc, const char *extra_orderi
                   extra_ordering ? extra_ordering : "");
 }
 
-/* Keys, certificates, genesis (at genesis_ms) and an open ledger in a new temporary
- * directory. */
-static inline void net_init_at(net *n, int64_t genesis_ms)
+/* The organizations' root keys and every member's key and certificate; nothing on disk. */
+static inline void net_keys(net *n)
 {
     memset(n, 0, sizeof(*n));
     for (int i = 0; i < N_ORGS; i++)
@@ -105,6 +104,13 @@ static inline void net_init_at(net *n, int64_t genesis_ms)
     net_member(n, M_AWS_MON, "aws-mon", ORG_AWS, SL_ROLE_ORACLE);
     net_member(n, M_WATCHDOG, "watchdog", ORG_WATCHDOG, SL_ROLE_ORACLE);
     net_member(n, M_ISSUER, "treasury", ORG_BANK, SL_ROLE_ISSUER);
+}
+
+/* Keys, certificates, genesis (at genesis_ms) and an open ledger in a new temporary
+ * directory. */
+static inline void net_init_at(net *n, int64_t genesis_ms)
+{
+    net_keys(n);
     snprintf(n->dir, sizeof(n->dir), "/tmp/sl-ledger-test-XXXXXX");
     if (!mkdtemp(n->dir))
         net_die("mkdtemp", NULL);

@@ -57,21 +57,6 @@ static void path_in(const gen *g, const char *name, char *out, size_t cap)
         die("path too long");
 }
 
-/* The members of net.h, without its temporary directory and ledger. */
-static void keys_init(net *n)
-{
-    memset(n, 0, sizeof(*n));
-    for (int i = 0; i < N_ORGS; i++)
-        n->root[i] = net_key(net_orgs[i]);
-    net_member(n, M_NODE, "univie-node", ORG_UNIVIE, SL_ROLE_NODE);
-    net_member(n, M_CONSUMER, "alice", ORG_UNIVIE, SL_ROLE_CONSUMER);
-    net_member(n, M_PROVIDER, "bob", ORG_AWS, SL_ROLE_PROVIDER);
-    net_member(n, M_UNIVIE_MON, "univie-mon", ORG_UNIVIE, SL_ROLE_ORACLE);
-    net_member(n, M_AWS_MON, "aws-mon", ORG_AWS, SL_ROLE_ORACLE);
-    net_member(n, M_WATCHDOG, "watchdog", ORG_WATCHDOG, SL_ROLE_ORACLE);
-    net_member(n, M_ISSUER, "treasury", ORG_BANK, SL_ROLE_ISSUER);
-}
-
 /* Writes p[0..len) to DIR/name through a temporary file and a rename. */
 static void write_file(const gen *g, const char *name, const void *p, size_t len)
 {
@@ -312,7 +297,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &g, &blocks);
     if (mkdir(g.dir, 0755) != 0 && errno != EEXIST)
         die(g.dir);
-    keys_init(&g.n);
+    net_keys(&g.n);
     for (int i = 0; i < MAX_TXS; i++)
         sl_buf_init(&g.tx[i]);
     path_in(&g, "ledger.db", g.db, sizeof(g.db));
