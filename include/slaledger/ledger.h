@@ -159,7 +159,8 @@ typedef struct sl_commit_info {
     uint8_t hash[SL_HASH_LEN];
     int64_t time_ms;
     size_t n_tx;
-    const sl_txcode *codes; /* per transaction */
+    const sl_txcode *codes;            /* per transaction */
+    const uint8_t (*ids)[SL_HASH_LEN]; /* per transaction */
     size_t n_valid;
     const sl_event *events; /* contract events of the block, in order */
     size_t n_events;

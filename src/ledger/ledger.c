@@ -206,6 +206,7 @@ void sl_ledger_close(sl_ledger *l)
     pthread_mutex_destroy(&l->mu);
     free(l->genesis);
     free(l->codes);
+    free(l->ids);
     free(l);
 }
 
@@ -284,11 +285,13 @@ out:
 
 static int fill_info(sl_ledger *l, const sl__batch *b, sl_commit_info *info)
 {
-    if (sl_reserve(&l->codes, &l->cap_codes, b->n, sizeof(*l->codes)))
+    if (sl_reserve(&l->codes, &l->cap_codes, b->n, sizeof(*l->codes)) ||
+        sl_reserve(&l->ids, &l->cap_ids, b->n, sizeof(*l->ids)))
         return SL_ENOMEM;
     size_t valid = 0;
     for (size_t i = 0; i < b->n; i++) {
         l->codes[i] = b->slots[i].code;
+        memcpy(l->ids[i], b->slots[i].id, SL_HASH_LEN);
         valid += b->slots[i].code == SL_TXC_VALID;
     }
     if (info) {
@@ -296,6 +299,7 @@ static int fill_info(sl_ledger *l, const sl__batch *b, sl_commit_info *info)
                                  .time_ms = l->head.time_ms,
                                  .n_tx = b->n,
                                  .codes = l->codes,
+                                 .ids = (const uint8_t(*)[SL_HASH_LEN])l->ids,
                                  .n_valid = valid};
         memcpy(info->hash, l->head_hash, SL_HASH_LEN);
         info->events = sl_contract_events(l->contract, &info->n_events);

@@ -113,6 +113,8 @@ struct sl_ledger {
     /* results of the last commit, for sl_commit_info */
     sl_txcode *codes;
     size_t cap_codes;
+    uint8_t (*ids)[SL_HASH_LEN];
+    size_t cap_ids;
 };
 
 /* block.c */

@@ -114,6 +114,11 @@ static void test_life_replay_and_audit(void **state)
     report(&ch, 2, M_WATCHDOG, 0, 1000000, now);
     sl_commit_info info = net_commit(n, ch.tx, 3, now);
     assert_int_equal(info.n_valid, 2);
+    for (int i = 0; i < 3; i++) {
+        uint8_t id[SL_HASH_LEN];
+        sl_sha256(ch.tx[i].p, ch.tx[i].len, id);
+        assert_memory_equal(info.ids[i], id, SL_HASH_LEN);
+    }
     assert_int_equal(info.codes[2], SL_TXC_REFUSED); /* two agreeing oracles decided already */
     size_t penalties = 0;
     for (size_t i = 0; i < info.n_events; i++)
