@@ -223,6 +223,21 @@ typedef struct sl_tx_record {
 int sl_ledger_tx(sl_ledger *l, const uint8_t id[SL_HASH_LEN], sl_tx_record *rec, sl_buf *bytes,
                  sl_error *err);
 
+/**
+ * World state now: calls fn for every key starting with prefix ("wallet/univie/",
+ * "agreement/"), in key order, with its JSON value and the block that last changed it. fn
+ * returning nonzero stops the walk and becomes the return value. Keys are described in
+ * docs/ledger-format.md ("The store").
+ */
+int sl_ledger_state(sl_ledger *l, const char *prefix,
+                    int (*fn)(void *ctx, const char *key, const char *value, uint64_t height),
+                    void *ctx, sl_error *err);
+
+/** Every value key has had, oldest first, with the block that set it (getStateHistory). */
+int sl_ledger_history(sl_ledger *l, const char *key,
+                      int (*fn)(void *ctx, const char *key, const char *value, uint64_t height),
+                      void *ctx, sl_error *err);
+
 /* ---- audit ---- */
 
 typedef struct sl_verify_result {

@@ -124,3 +124,53 @@ int sl_ledger_tx(sl_ledger *l, const uint8_t id[SL_HASH_LEN], sl_tx_record *rec,
     }
     return rc;
 }
+
+/* ---- world state and its history ---- */
+
+static int each_row(sl_ledger *l, const char *sql, const char *arg,
+                    int (*fn)(void *ctx, const char *key, const char *value, uint64_t height),
+                    void *ctx, sl_error *err)
+{
+    sqlite3 *db = sl__store_db(l->store);
+    sqlite3_stmt *q = NULL;
+    int rc = 0, step;
+
+    pthread_mutex_lock(&l->mu);
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+        rc = db_error(db, err);
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)l->head.height);
+    while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW)
+        rc = fn(ctx, (const char *)sqlite3_column_text(q, 0),
+                (const char *)sqlite3_column_text(q, 1), (uint64_t)sqlite3_column_int64(q, 2));
+    if (!rc && step != SQLITE_DONE)
+        rc = db_error(db, err);
+out:
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+int sl_ledger_state(sl_ledger *l, const char *prefix,
+                    int (*fn)(void *ctx, const char *key, const char *value, uint64_t height),
+                    void *ctx, sl_error *err)
+{
+    /* A range scan of the primary key: keys are ASCII, so every key with the prefix sorts
+     * below the prefix followed by the highest code point. */
+    return each_row(l,
+                    "SELECT key, value, height FROM state WHERE key >= ?1 AND "
+                    "key < ?1 || char(1114111) AND height <= ?2 ORDER BY key",
+                    prefix, fn, ctx, err);
+}
+
+int sl_ledger_history(sl_ledger *l, const char *key,
+                      int (*fn)(void *ctx, const char *key, const char *value, uint64_t height),
+                      void *ctx, sl_error *err)
+{
+    return each_row(l,
+                    "SELECT key, value, height FROM history WHERE key = ?1 AND height <= ?2 "
+                    "ORDER BY height",
+                    key, fn, ctx, err);
+}

@@ -370,6 +370,53 @@ static void test_proofs(void **state)
     chan_free(&ch);
 }
 
+typedef struct rows {
+    int n;
+    char last[256];
+    uint64_t height;
+} rows;
+
+static int collect(void *ctx, const char *key, const char *value, uint64_t height)
+{
+    rows *r = ctx;
+    r->n++;
+    snprintf(r->last, sizeof(r->last), "%s=%s", key, value);
+    r->height = height;
+    return 0;
+}
+
+/* World state by prefix and a key's history, as the store keeps them. */
+static void test_state_and_history(void **state)
+{
+    (void)state;
+    chan ch;
+    chan_setup(&ch);
+    net *n = &ch.n;
+    sl_error err = {0};
+    rows r = {0};
+    assert_int_equal(sl_ledger_state(n->l, "wallet/univie/", collect, &r, &err), 0);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.last, "\"balance\":100000"));
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(sl_ledger_state(n->l, "agreement/", collect, &r, &err), 0);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.last, "\"status\":\"active\""));
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(sl_ledger_state(n->l, "wallet/nobody/", collect, &r, &err), 0);
+    assert_int_equal(r.n, 0);
+
+    /* A penalty changes univie's wallet again: two values in its history. */
+    int64_t now = NT0 + NHOUR + NSEC;
+    report(&ch, 0, M_UNIVIE_MON, 0, 0, now);
+    report(&ch, 1, M_AWS_MON, 0, 0, now);
+    net_commit(n, ch.tx, 2, now);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(sl_ledger_history(n->l, "wallet/univie/EUR", collect, &r, &err), 0);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.height, 2);
+    chan_free(&ch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_follower),
         cmocka_unit_test(test_proofs),
+        cmocka_unit_test(test_state_and_history),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
