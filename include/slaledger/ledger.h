@@ -238,6 +238,33 @@ int sl_ledger_history(sl_ledger *l, const char *key,
                       int (*fn)(void *ctx, const char *key, const char *value, uint64_t height),
                       void *ctx, sl_error *err);
 
+/** Which stored contract events to read (sl_ledger_events). */
+typedef struct sl_event_query {
+    const char *agreement; /* required */
+    const char *objective; /* NULL: every objective */
+    const char *kind;      /* an sl_event_kind_name ("decided", "penalty", ...), NULL: all */
+    int64_t from_ms;       /* events whose [start, end) overlaps [from, to) */
+    int64_t to_ms;
+    int64_t limit;  /* rows at most */
+    int64_t offset; /* rows to skip first */
+} sl_event_query;
+
+/** One stored event; strings borrowed for the callback's duration, NULL when absent. */
+typedef struct sl_event_row {
+    uint64_t height, seq;
+    int64_t tx_index; /* -1: the block's own tick */
+    const char *kind, *agreement, *objective, *from, *to, *currency, *outcome;
+    int64_t amount, start_ms, end_ms, value;
+    int tier;
+} sl_event_row;
+
+/**
+ * Calls fn for each stored event matching q, in ledger order (measurement history, violations,
+ * penalties, settlements of an agreement). fn returning nonzero stops and is returned.
+ */
+int sl_ledger_events(sl_ledger *l, const sl_event_query *q,
+                     int (*fn)(void *ctx, const sl_event_row *row), void *ctx, sl_error *err);
+
 /* ---- audit ---- */
 
 typedef struct sl_verify_result {

@@ -174,3 +174,59 @@ int sl_ledger_history(sl_ledger *l, const char *key,
                     "ORDER BY height",
                     key, fn, ctx, err);
 }
+
+/* ---- events ---- */
+
+int sl_ledger_events(sl_ledger *l, const sl_event_query *q,
+                     int (*fn)(void *ctx, const sl_event_row *row), void *ctx, sl_error *err)
+{
+    static const char sql[] =
+        "SELECT height, seq, idx, kind, agreement, objective, party_from, party_to, currency, "
+        "amount, start_ms, end_ms, value, outcome, tier FROM events "
+        "WHERE agreement = ?1 AND (?2 IS NULL OR objective = ?2) AND (?3 IS NULL OR kind = ?3) "
+        "AND end_ms > ?4 AND start_ms < ?5 AND height <= ?6 "
+        "ORDER BY height, seq LIMIT ?7 OFFSET ?8";
+    sqlite3 *db = sl__store_db(l->store);
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    pthread_mutex_lock(&l->mu);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(db, err);
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, q->agreement, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->objective, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, q->from_ms);
+    sqlite3_bind_int64(st, 5, q->to_ms);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)l->head.height);
+    sqlite3_bind_int64(st, 7, q->limit);
+    sqlite3_bind_int64(st, 8, q->offset);
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        sl_event_row r = {
+            .height = (uint64_t)sqlite3_column_int64(st, 0),
+            .seq = (uint64_t)sqlite3_column_int64(st, 1),
+            .tx_index = sqlite3_column_int64(st, 2),
+            .kind = (const char *)sqlite3_column_text(st, 3),
+            .agreement = (const char *)sqlite3_column_text(st, 4),
+            .objective = (const char *)sqlite3_column_text(st, 5),
+            .from = (const char *)sqlite3_column_text(st, 6),
+            .to = (const char *)sqlite3_column_text(st, 7),
+            .currency = (const char *)sqlite3_column_text(st, 8),
+            .amount = sqlite3_column_int64(st, 9),
+            .start_ms = sqlite3_column_int64(st, 10),
+            .end_ms = sqlite3_column_int64(st, 11),
+            .value = sqlite3_column_int64(st, 12),
+            .outcome = (const char *)sqlite3_column_text(st, 13),
+            .tier = sqlite3_column_int(st, 14),
+        };
+        rc = fn(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_error(db, err);
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}

@@ -385,7 +385,15 @@ static int collect(void *ctx, const char *key, const char *value, uint64_t heigh
     return 0;
 }
 
-/* World state by prefix and a key's history, as the store keeps them. */
+static int count_event(void *ctx, const sl_event_row *row)
+{
+    int *n = ctx;
+    assert_string_equal(row->agreement, "web");
+    (*n)++;
+    return 0;
+}
+
+/* World state by prefix, a key's history and stored events, as the store keeps them. */
 static void test_state_and_history(void **state)
 {
     (void)state;
@@ -414,6 +422,20 @@ static void test_state_and_history(void **state)
     assert_int_equal(sl_ledger_history(n->l, "wallet/univie/EUR", collect, &r, &err), 0);
     assert_int_equal(r.n, 2);
     assert_int_equal(r.height, 2);
+
+    /* The interval's decision and its penalty, by kind, objective and time. */
+    sl_event_query q = {.agreement = "web", .from_ms = NT0, .to_ms = NT0 + NHOUR, .limit = 10};
+    int n_all = 0, n_decided = 0, n_later = 0;
+    assert_int_equal(sl_ledger_events(n->l, &q, count_event, &n_all, &err), 0);
+    q.kind = "decided";
+    q.objective = "uptime";
+    assert_int_equal(sl_ledger_events(n->l, &q, count_event, &n_decided, &err), 0);
+    assert_int_equal(n_decided, 1);
+    assert_true(n_all > n_decided); /* violation and penalty too */
+    q.from_ms = NT0 + NHOUR;
+    q.to_ms = NT0 + 2 * NHOUR;
+    assert_int_equal(sl_ledger_events(n->l, &q, count_event, &n_later, &err), 0);
+    assert_int_equal(n_later, 0);
     chan_free(&ch);
 }
 
