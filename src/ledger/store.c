@@ -13,10 +13,13 @@
  * derived data except blocks and txs; verify.c recomputes and compares them. Thread-safety:
  * none; the ledger's lock is held around every call.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ledger/ledger_int.h"
 
@@ -270,10 +273,17 @@ int sl__store_create(const char *path, const uint8_t *genesis, size_t len,
     struct stat st;
     if (stat(path, &st) == 0)
         return sl_error_set(err, SL_EEXIST, "path", "%s already exists", path);
+    /* Channel data is for members only: the database and its WAL files are the owner's. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return sl_error_set(err, SL_EIO, "path", "%s: %s", path, strerror(errno));
+    close(fd);
     sqlite3 *db = NULL;
-    int rc = db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db, err);
-    if (rc)
+    int rc = db_open(path, SQLITE_OPEN_READWRITE, &db, err);
+    if (rc) {
+        remove(path);
         return rc;
+    }
     sl__store s = {.db = db};
     rc = exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; BEGIN", err);
     if (!rc)

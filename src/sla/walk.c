@@ -37,7 +37,7 @@ void sl__nomem(sl__ctx *c)
     if (c->nomem)
         return;
     c->nomem = 1;
-    sl__error(c, NULL, SL_ENOMEM, "", "out of memory while reading the agreement");
+    sl__error(c, NULL, SL_ENOMEM, "", "out of memory while reading the document");
 }
 
 void sl__path_key(char *buf, const char *parent, const char *key)
