@@ -284,4 +284,215 @@ const char *sl_metric_name(sl_metric m);
 const char *sl_policy_name(sl_policy p);
 const char *sl_order_kind_name(sl_order_kind k); /* "solo", "etcd" */
 
+/* ---- node configuration (kind: Node): what one slaledger node runs; docs/node-config.md ---- */
+
+#define SL_NODE_MAX_MEMBERS      1024 /* entries of spec.users, and of spec.oracles */
+#define SL_NODE_MAX_CHANNELS     256
+#define SL_NODE_MAX_ENDPOINTS    16
+#define SL_NODE_PATH_MAX         4095    /* bytes of one file path */
+#define SL_NODE_MAX_HEARTBEAT_MS 3600000 /* ordering.heartbeat is 0 (off) .. 1h */
+#define SL_NODE_DEFAULT_LISTEN   "127.0.0.1:8640"
+
+typedef enum sl_node_log_format {
+    SL_NODE_LOG_TEXT, /* "text": one human-readable line per event (the default) */
+    SL_NODE_LOG_JSON, /* "json": one JSON object per line */
+} sl_node_log_format;
+
+typedef enum sl_node_log_level {
+    SL_NODE_LOG_DEBUG,
+    SL_NODE_LOG_INFO, /* the default */
+    SL_NODE_LOG_WARN,
+    SL_NODE_LOG_ERROR,
+} sl_node_log_level;
+
+/** A member whose secret key the node holds, and the files of its key and certificate. */
+typedef struct sl_node_member {
+    char *name; /* the certificate's subject; NULL for the node's own identity */
+    char *org;  /* its organization (spec.organization when not written); NULL for the identity */
+    char *key;  /* the secret key file (sl_key_load) */
+    char *cert; /* the certificate file (sl_cert_read_json) */
+} sl_node_member;
+
+/** A channel the node serves. */
+typedef struct sl_node_channel {
+    char *name;    /* the channel's name, as its genesis says */
+    char *genesis; /* the genesis block file */
+    char *ledger;  /* the ledger database; <data_dir>/<name>.db when not written */
+} sl_node_channel;
+
+/**
+ * A node's configuration. Every path is as written, or after sl_node_config_resolve (which
+ * sl_node_config_parse_file applies) absolute. Strings are NUL-terminated and owned by the
+ * config; optional ones are NULL when absent.
+ */
+typedef struct sl_node_config {
+    char *name;              /* metadata.name: the node's name in logs and the API */
+    char *description;       /* NULL if none */
+    char *organization;      /* the organization that runs the node */
+    char *data_dir;          /* where ledgers and node state live (default "data") */
+    char *listen_host;       /* an IPv4 literal or "localhost" (default 127.0.0.1) */
+    uint16_t listen_port;    /* 0: any free port (default 8640) */
+    sl_node_member identity; /* the node's own member: role node, of `organization` */
+    sl_node_member *users;   /* local users the node signs for, (name, org) unique */
+    size_t n_users;
+    sl_node_member *oracles; /* oracles the node's scheduler runs, unique with the users */
+    size_t n_oracles;
+    sl_node_channel *channels; /* 1..SL_NODE_MAX_CHANNELS; names and ledgers unique */
+    size_t n_channels;
+    int64_t heartbeat_ms;  /* cut an empty block after this long idle; 0 never (default 1s) */
+    char **etcd_endpoints; /* ordering.etcd.endpoints: http(s) URLs, for etcd channels */
+    size_t n_etcd_endpoints;
+    char *secrets; /* the secrets file (sl_secrets_parse_file), NULL if none */
+    char *tokens;  /* the API tokens file (sl_tokens_parse_file), NULL if none */
+    sl_node_log_format log_format;
+    sl_node_log_level log_level;
+} sl_node_config;
+
+/**
+ * Parses and validates a node configuration (kind: Node, YAML 1.2 or JSON) held in
+ * text[0..len), with the conventions of sl_sla_parse: on success *out is a new config the
+ * caller frees with sl_node_config_free and 0 is returned; on failure *out is NULL, every
+ * problem (up to SL_DIAGS_MAX) is appended to diags (may be NULL) with line, column and
+ * field, and the first error's code is returned. No I/O: paths are kept as written.
+ */
+int sl_node_config_parse(const char *text, size_t len, const char *filename, sl_node_config **out,
+                         sl_diags *diags) __attribute__((warn_unused_result));
+
+/**
+ * Reads path, calls sl_node_config_parse, then resolves every relative path of the config
+ * against the directory of path (made absolute with realpath). A read failure is one SL_EIO
+ * diagnostic.
+ */
+int sl_node_config_parse_file(const char *path, sl_node_config **out, sl_diags *diags)
+    __attribute__((warn_unused_result));
+
+/**
+ * Prefixes every relative path of cfg (data_dir, key, cert, genesis, ledger, secrets, tokens)
+ * with dir and "/" (a leading "./" is dropped); absolute paths stay. Pure string work. 0,
+ * SL_EINVAL (dir NULL or empty), or SL_ENOMEM, in which case some paths may be resolved and
+ * others not (the config is still valid to free).
+ */
+int sl_node_config_resolve(sl_node_config *cfg, const char *dir)
+    __attribute__((warn_unused_result));
+
+/** The user or oracle called name of organization org, or NULL (also for NULL arguments). */
+const sl_node_member *sl_node_config_member(const sl_node_config *cfg, const char *name,
+                                            const char *org);
+
+/** Frees a config and everything it owns. Accepts NULL. */
+void sl_node_config_free(sl_node_config *cfg);
+
+/* ---- secrets (kind: Secrets): the node's cloud credentials, never on the ledger ---- */
+
+#define SL_SECRETS_MAX_CREDENTIALS 256
+#define SL_SECRET_MAX              4096 /* bytes of one credential string */
+
+typedef enum sl_credential_kind {
+    SL_CREDENTIAL_AWS,   /* "aws": an IAM access key (SigV4) */
+    SL_CREDENTIAL_AZURE, /* "azure": an Entra ID application's client secret (OAuth2) */
+} sl_credential_kind;
+
+/** One named credential. The fields of the other kind are NULL. */
+typedef struct sl_credential {
+    char *name; /* what agreements name in a service's source.credentials */
+    sl_credential_kind kind;
+    char *access_key_id;     /* aws */
+    char *secret_access_key; /* aws */
+    char *session_token;     /* aws, optional (temporary credentials); NULL if none */
+    char *region;            /* aws */
+    char *tenant_id;         /* azure */
+    char *client_id;         /* azure */
+    char *client_secret;     /* azure */
+} sl_credential;
+
+typedef struct sl_secrets {
+    char *name;                 /* metadata.name */
+    char *description;          /* NULL if none */
+    sl_credential *credentials; /* names unique */
+    size_t n_credentials;
+} sl_secrets;
+
+/**
+ * Parses a secrets document (kind: Secrets) with the conventions of sl_node_config_parse.
+ * Diagnostics never quote a credential's value. *out is freed with sl_secrets_free.
+ */
+int sl_secrets_parse(const char *text, size_t len, const char *filename, sl_secrets **out,
+                     sl_diags *diags) __attribute__((warn_unused_result));
+
+/**
+ * Reads path and calls sl_secrets_parse; the file's bytes are wiped from memory afterwards.
+ * Refuses, with one SL_EPERM diagnostic, a file that group or others have any permission on
+ * (as sl_key_load does), and with SL_EIO one that is not a regular file or cannot be read.
+ */
+int sl_secrets_parse_file(const char *path, sl_secrets **out, sl_diags *diags)
+    __attribute__((warn_unused_result));
+
+/** The credential called name, or NULL (also for NULL arguments). */
+const sl_credential *sl_secrets_find(const sl_secrets *s, const char *name);
+
+/** Wipes every string (sodium_memzero) and frees. Accepts NULL. */
+void sl_secrets_free(sl_secrets *s);
+
+/** "aws", "azure"; "unknown" otherwise. */
+const char *sl_credential_kind_name(sl_credential_kind k);
+
+/* ---- API tokens (kind: Tokens): bearer tokens, stored as SHA-256 hashes only ---- */
+
+#define SL_TOKENS_MAX      10000
+#define SL_TOKEN_PREFIX    "slt_"
+#define SL_TOKEN_BYTES     32   /* random bytes of a token */
+#define SL_TOKEN_LEN       47   /* "slt_" and 43 characters of unpadded base64url */
+#define SL_TOKEN_CHECK_MAX 1024 /* longer presented tokens are refused unhashed */
+
+/** Who a token speaks for. */
+typedef struct sl_token {
+    char user[SL_NAME_MAX + 1];
+    char org[SL_NAME_MAX + 1];
+    sl_role role;       /* exactly one role */
+    uint8_t sha256[32]; /* SHA-256 of the token's text ("slt_..."), unique in the file */
+} sl_token;
+
+typedef struct sl_tokens {
+    char *name;        /* metadata.name */
+    char *description; /* NULL if none */
+    sl_token *tokens;
+    size_t n_tokens;
+} sl_tokens;
+
+/**
+ * Parses a tokens document (kind: Tokens) with the conventions of sl_node_config_parse.
+ * *out is freed with sl_tokens_free.
+ */
+int sl_tokens_parse(const char *text, size_t len, const char *filename, sl_tokens **out,
+                    sl_diags *diags) __attribute__((warn_unused_result));
+
+/**
+ * Reads path and calls sl_tokens_parse. Refuses, with one SL_EPERM diagnostic, a file that
+ * group or others may write (whoever can write it can grant themselves access), and with
+ * SL_EIO one that is not a regular file or cannot be read.
+ */
+int sl_tokens_parse_file(const char *path, sl_tokens **out, sl_diags *diags)
+    __attribute__((warn_unused_result));
+
+/**
+ * Authenticates a bearer token (NUL-terminated, as presented): hashes it and compares the
+ * hash with every entry in constant time (sodium_memcmp; all entries are compared, whatever
+ * matches). 0 with *out (may be NULL) pointing at the entry, borrowed from t; SL_EAUTH with
+ * *out NULL when no entry matches or token is NULL or longer than SL_TOKEN_CHECK_MAX.
+ */
+int sl_tokens_check(const sl_tokens *t, const char *token, const sl_token **out)
+    __attribute__((warn_unused_result));
+
+/**
+ * Makes a new token: SL_TOKEN_BYTES random bytes written as SL_TOKEN_PREFIX and unpadded
+ * base64url into token (NUL-terminated, SL_TOKEN_LEN characters), and its SHA-256 into sha256
+ * (what a tokens file stores). The only function of this module that is not deterministic.
+ * 0, or SL_ENOMEM when libsodium cannot be initialised.
+ */
+int sl_token_generate(char token[SL_TOKEN_LEN + 1], uint8_t sha256[32])
+    __attribute__((warn_unused_result));
+
+/** Frees a tokens document. Accepts NULL. */
+void sl_tokens_free(sl_tokens *t);
+
 #endif

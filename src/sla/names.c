@@ -32,7 +32,7 @@ const size_t sl__n_policies = COUNT(sl__policy_names);
 const char *const sl__unknown_names[] = {"exclude", "good", "bad"};
 const size_t sl__n_unknowns = COUNT(sl__unknown_names);
 
-const char *const sl__document_kinds[] = {"Agreement", "Channel"};
+const char *const sl__document_kinds[] = {"Agreement", "Channel", "Node", "Secrets", "Tokens"};
 const size_t sl__n_document_kinds = COUNT(sl__document_kinds);
 
 const char *const sl__role_names[] = {"consumer", "provider", "oracle",

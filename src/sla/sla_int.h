@@ -7,7 +7,8 @@
  * tree that report problems into an sl__ctx; spec.c, services.c, oracles.c, objectives.c,
  * target.c and penalties.c build the sl_agreement_spec, and validate.c applies the rules that
  * span several fields; channel.c builds an sl_channel_spec from a channel document with the
- * same readers. names.c holds the words of the format, free.c releases a spec.
+ * same readers, node_config.c a node's configuration and secrets.c its secrets and tokens
+ * documents. names.c holds the words of the format, free.c releases a spec.
  * Every reader reports what was expected and what was found, with the dotted field path, and
  * parsing goes on after an error so that one pass reports every problem.
  *
@@ -207,7 +208,8 @@ extern const size_t sl__n_policies;
 extern const char *const sl__unknown_names[];
 extern const size_t sl__n_unknowns;
 
-/** The kinds of document this module reads ("Agreement", "Channel"). */
+/** The kinds of document this module reads ("Agreement", "Channel", "Node", "Secrets",
+ * "Tokens"). */
 extern const char *const sl__document_kinds[];
 extern const size_t sl__n_document_kinds;
 
