@@ -19,9 +19,7 @@
 #include "slaledger/error.h"
 #include "slaledger/util.h"
 
-#ifndef SL_VERSION
-#define SL_VERSION "0.1.0"
-#endif
+#include "slaledger/version.h"
 
 /* Exit codes, documented in docs/cli.md. */
 enum {
@@ -91,6 +89,12 @@ int sl__cmd_cert(int argc, char **argv);
 /** `slaledger ledger ...` (cmd_ledger.c). */
 int sl__cmd_ledger(int argc, char **argv);
 
+/** `slaledger node` (cmd_node.c). */
+int sl__cmd_node(int argc, char **argv);
+
+/** `slaledger init DIR` (cmd_init.c). */
+int sl__cmd_init(int argc, char **argv);
+
 /* ---- option parsing for commands with options and arguments (opts.c) ---- */
 
 /** One option: "--out" taking a value (value != NULL) or a flag (flag != NULL). */
@@ -137,6 +141,10 @@ int sl__cli_read_file(const char *command, const char *path, size_t max, sl_buf 
  * fsyncs it. 0, or SL_EXIT_IO after printing why on stderr and removing what it created. */
 int sl__cli_write_new(const char *command, const char *path, const void *p, size_t len,
                       unsigned mode);
+
+/** Creates the directory path, which must not exist, with mode. 0, or SL_EXIT_IO after printing
+ * why on stderr. */
+int sl__cli_mkdir(const char *command, const char *path, unsigned mode);
 
 /** Prints j (indented, then a newline) on stdout and drops the reference; j may be NULL (out
  * of memory). 0, or SL_EXIT_IO after printing why on stderr. */

@@ -1,10 +1,10 @@
 /*
  * files.c: what the key, certificate and ledger commands share besides option parsing: error
- * lines on stderr ("slaledger CMD: WHAT: WHY"), reading a whole file, creating a new file that
- * never replaces an existing one, printing JSON on stdout, machine tokens of error codes, and
- * the wall clock (the command may read it; the library's deterministic layers never do).
- * Every function that can fail prints why itself and returns the exit code to use. No state;
- * not thread-safe (stdio).
+ * lines on stderr ("slaledger CMD: WHAT: WHY"), reading a whole file, creating a new file or
+ * directory that never replaces an existing one, printing JSON on stdout, machine tokens of
+ * error codes, and the wall clock (the command may read it; the library's deterministic layers
+ * never do). Every function that can fail prints why itself and returns the exit code to use.
+ * No state; not thread-safe (stdio).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +101,17 @@ int sl__cli_write_new(const char *command, const char *path, const void *p, size
         return io_error(command, path, "cannot write", keep);
     }
     return 0;
+}
+
+int sl__cli_mkdir(const char *command, const char *path, unsigned mode)
+{
+    if (mkdir(path, (mode_t)mode) == 0)
+        return 0;
+    if (errno == EEXIST) {
+        fprintf(stderr, "slaledger %s: %s: already exists; not reusing it\n", command, path);
+        return SL_EXIT_IO;
+    }
+    return io_error(command, path, "cannot create directory", errno);
 }
 
 int sl__cli_print_json(const char *command, json_t *j)

@@ -17,6 +17,8 @@ static const sl_cmd commands[] = {
     {"keygen", sl__cmd_keygen, "create a secret key file and print its public key"},
     {"cert", sl__cmd_cert, "issue, show and verify member certificates"},
     {"ledger", sl__cmd_ledger, "create, audit and query a channel's ledger; proofs"},
+    {"node", sl__cmd_node, "run a node: ledgers, ordering and the REST API"},
+    {"init", sl__cmd_init, "create a working one-machine network: keys, channels, node config"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

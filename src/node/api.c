@@ -1,0 +1,661 @@
+/*
+ * api.c: the node's /v1 routes. Reads come from the contract (under the ledger's lock) and the
+ * stored world state; writes become transactions the node signs as the calling user and waits
+ * for (submit.c). Visibility: a consumer or provider sees the agreements its organization is a
+ * party to, an auditor everything on the node's channels, anyone else nothing, and what a
+ * caller may not see answers 404 exactly as what does not exist. The routes and their bodies
+ * are documented in docs/api.md and /v1/openapi.json.
+ *
+ * Thread-safety: handlers run concurrently on the HTTP threads; they share only thread-safe
+ * ledgers and orderers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "node/node_int.h"
+#include "slaledger/contract.h"
+#include "slaledger/version.h"
+
+#define COMMIT_TIMEOUT_MS 10000
+
+/* ---- helpers ---- */
+
+static int json_reply(sl_resp *resp, int status, json_t *j)
+{
+    if (!j)
+        return SL_ENOMEM;
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!s)
+        return SL_ENOMEM;
+    resp->status = status;
+    sl_buf_printf(&resp->body, "%s\n", s);
+    free(s);
+    return resp->body.err;
+}
+
+static int may_see(const sl_caller *c, const char *consumer, const char *provider)
+{
+    return (c->role & SL_ROLE_AUDITOR) || strcmp(c->org, consumer) == 0 ||
+           strcmp(c->org, provider) == 0;
+}
+
+/* What the API needs of one agreement, copied out of the contract under its lock. */
+typedef struct agr_view {
+    const char *name;
+    const sl_caller *caller;
+    int found;
+    char consumer[SL_IDENT_NAME_CAP], provider[SL_IDENT_NAME_CAP];
+    char currency[4];
+    unsigned minor_units;
+    uint8_t doc_hash[SL_HASH_LEN];
+    sl_buf statement; /* filled when want_statement */
+    int want_statement;
+} agr_view;
+
+static int read_view(const sl_contract *c, void *arg)
+{
+    agr_view *v = arg;
+    sl_agreement_info info;
+    if (sl_contract_agreement(c, v->name, &info) ||
+        !may_see(v->caller, info.spec->consumer, info.spec->provider))
+        return 0;
+    v->found = 1;
+    sl_strfmt(v->consumer, sizeof(v->consumer), "%s", info.spec->consumer);
+    sl_strfmt(v->provider, sizeof(v->provider), "%s", info.spec->provider);
+    memcpy(v->currency, info.spec->currency, sizeof(v->currency));
+    v->minor_units = info.spec->minor_units;
+    memcpy(v->doc_hash, info.doc_hash, SL_HASH_LEN);
+    return v->want_statement ? sl_contract_statement(c, v->name, &v->statement) : 0;
+}
+
+/* Finds agreement name on the node's channels as the caller may see it. */
+static sl__channel *find_agreement(sl__node *n, const sl_caller *caller, const char *name,
+                                   agr_view *v, int want_statement)
+{
+    memset(v, 0, sizeof(*v));
+    v->name = name;
+    v->caller = caller;
+    v->want_statement = want_statement;
+    sl_buf_init(&v->statement);
+    for (size_t i = 0; i < n->n_channels; i++) {
+        if (sl_ledger_with_contract(n->channels[i].ledger, read_view, v) == 0 && v->found)
+            return &n->channels[i];
+    }
+    return NULL;
+}
+
+/* Only members of a channel read its blocks and transactions (confidentiality per channel). */
+static int member_of(const sl__channel *ch, const sl_caller *c)
+{
+    return sl_channel_org_find(sl_ledger_channel(ch->ledger), c->org) >= 0;
+}
+
+/* The local user the caller acts as, who must hold one of roles. */
+static const sl__member *acting_user(sl__node *n, const sl_req *req, unsigned roles, sl_resp *resp)
+{
+    const sl__member *u = sl__node_user(n, req->caller.user);
+    if (!u) {
+        sl_http_error(resp, 403, SL_EPERM, NULL, "'%s' is not a user this node signs for",
+                      req->caller.user);
+        return NULL;
+    }
+    if (!(u->cert.role & roles)) {
+        sl_http_error(resp, 403, SL_EPERM, NULL, "a %s may not do this",
+                      sl_role_name(u->cert.role));
+        return NULL;
+    }
+    return u;
+}
+
+/* Reason a stored transaction got its code (for refused ones). */
+static void tx_reason(sl__channel *ch, const uint8_t id[SL_HASH_LEN], char *out, size_t cap)
+{
+    sl_tx_record rec;
+    sl_error err;
+    out[0] = '\0';
+    if (sl_ledger_tx(ch->ledger, id, &rec, NULL, &err) == 0)
+        sl_strfmt(out, cap, "%s", rec.reason);
+}
+
+/* Signs and submits t as user, then answers with the outcome. */
+static int submit_reply(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
+                        const char *agreement, sl_resp *resp)
+{
+    uint8_t id[SL_HASH_LEN];
+    sl_txcode code = SL_TXC_VALID;
+    uint64_t height = 0;
+    sl_error err = {0};
+    int rc = sl__node_submit(n, ch, user, t, COMMIT_TIMEOUT_MS, id, &code, &height, &err);
+    if (rc)
+        return sl_http_error(resp, sl_http_status_of(rc), rc, err.field[0] ? err.field : NULL, "%s",
+                             err.msg);
+    char hex[2 * SL_HASH_LEN + 1], reason[200];
+    sl_hex(id, SL_HASH_LEN, hex);
+    tx_reason(ch, id, reason, sizeof(reason));
+    if (code != SL_TXC_VALID)
+        return sl_http_error(resp, code == SL_TXC_REFUSED ? 409 : 400,
+                             code == SL_TXC_REFUSED ? SL_ESTATE : SL_EINVAL, NULL,
+                             "transaction %s is %s: %s", hex, sl_txcode_name(code), reason);
+    return json_reply(resp, 201,
+                      json_pack("{s:s?, s:s, s:s, s:I, s:s, s:s}", "agreement", agreement,
+                                "channel", ch->name, "transaction", hex, "height",
+                                (json_int_t)height, "code", sl_txcode_name(code), "reason",
+                                reason));
+}
+
+/* ---- routes ---- */
+
+static int health(void *ctx, sl_req *req, sl_resp *resp)
+{
+    (void)req;
+    sl__node *n = ctx;
+    json_t *chs = json_array();
+    for (size_t i = 0; chs && i < n->n_channels; i++) {
+        uint8_t head[SL_HASH_LEN];
+        char hex[2 * SL_HASH_LEN + 1];
+        uint64_t h = sl_ledger_height(n->channels[i].ledger, head);
+        sl_hex(head, SL_HASH_LEN, hex);
+        json_array_append_new(chs, json_pack("{s:s, s:I, s:s}", "name", n->channels[i].name,
+                                             "height", (json_int_t)h, "head", hex));
+    }
+    return json_reply(resp, 200,
+                      json_pack("{s:s, s:s, s:s, s:o}", "status", "ok", "version", SL_VERSION,
+                                "organization", n->org, "channels", chs));
+}
+
+typedef struct list_ctx {
+    const sl_caller *caller;
+    const char *channel;
+    json_t *out;
+} list_ctx;
+
+static int list_one(void *ctx, const char *key, const char *value, uint64_t height)
+{
+    (void)key;
+    list_ctx *lc = ctx;
+    json_t *v = json_loads(value, 0, NULL);
+    const char *name = json_string_value(json_object_get(v, "name"));
+    if (v && name) {
+        json_object_set_new(v, "channel", json_string(lc->channel));
+        json_object_set_new(v, "updated_height", json_integer((json_int_t)height));
+        json_array_append(lc->out, v);
+    }
+    json_decref(v);
+    return 0;
+}
+
+static int list_agreements(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    json_t *all = json_array(), *out = json_array();
+    for (size_t i = 0; all && i < n->n_channels; i++) {
+        list_ctx lc = {&req->caller, n->channels[i].name, all};
+        sl_error err;
+        if (sl_ledger_state(n->channels[i].ledger, "agreement/", list_one, &lc, &err)) {
+            json_decref(all);
+            json_decref(out);
+            return sl_http_error(resp, 500, err.code, NULL, "%s", err.msg);
+        }
+    }
+    /* Keep only what the caller may see: the parties are in the contract. */
+    size_t i;
+    json_t *v;
+    json_array_foreach(all, i, v)
+    {
+        agr_view view;
+        const char *name = json_string_value(json_object_get(v, "name"));
+        sl__channel *ch = find_agreement(n, &req->caller, name, &view, 0);
+        if (ch && strcmp(ch->name, json_string_value(json_object_get(v, "channel"))) == 0) {
+            json_object_set_new(v, "consumer", json_string(view.consumer));
+            json_object_set_new(v, "provider", json_string(view.provider));
+            json_array_append(out, v);
+        }
+        sl_buf_release(&view.statement);
+    }
+    json_decref(all);
+    return json_reply(resp, 200, json_pack("{s:o}", "agreements", out));
+}
+
+static int show_agreement(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    agr_view v;
+    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 1);
+    if (!ch) {
+        sl_buf_release(&v.statement);
+        return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
+    }
+    json_t *st = json_loadb((const char *)v.statement.p, v.statement.len, 0, NULL);
+    sl_buf_release(&v.statement);
+    if (!st)
+        return SL_ENOMEM;
+    json_object_set_new(st, "channel", json_string(ch->name));
+    return json_reply(resp, 200, st);
+}
+
+static int propose(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    const sl__member *u = acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
+    if (!u)
+        return 0;
+    sl_agreement_spec *spec = NULL;
+    sl_diags d = {0};
+    if (sl_sla_parse((const char *)req->body, req->body_len, "body", &spec, &d)) {
+        int rc = sl_http_error(resp, 400, d.n ? d.v[0].code : SL_EINVAL, d.n ? d.v[0].field : NULL,
+                               "line %d column %d: %s", d.n ? d.v[0].line : 0,
+                               d.n ? d.v[0].column : 0, d.n ? d.v[0].msg : "invalid document");
+        sl_diags_release(&d);
+        return rc;
+    }
+    char name[SL_IDENT_NAME_CAP];
+    sl_strfmt(name, sizeof(name), "%s", spec->name);
+    sl__channel *ch = sl__node_channel(n, spec->channel);
+    int party =
+        strcmp(spec->consumer, u->cert.org) == 0 || strcmp(spec->provider, u->cert.org) == 0;
+    sl_agreement_spec_free(spec);
+    if (!ch)
+        return sl_http_error(resp, 404, SL_ENOENT, "spec.channel",
+                             "this node does not serve the agreement's channel");
+    if (!party)
+        return sl_http_error(resp, 403, SL_EPERM, "spec", "'%s' is neither consumer nor provider",
+                             u->cert.org);
+    sl_tx t = {.type = SL_TX_PROPOSE, .doc = req->body, .doc_len = req->body_len};
+    return submit_reply(n, ch, u, &t, name, resp);
+}
+
+static int accept(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    const sl__member *u = acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
+    if (!u)
+        return 0;
+    agr_view v;
+    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 0);
+    if (!ch)
+        return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
+    sl_tx t = {.type = SL_TX_ACCEPT};
+    sl_strfmt(t.agreement, sizeof(t.agreement), "%s", req->params[0]);
+    memcpy(t.doc_hash, v.doc_hash, SL_HASH_LEN);
+    return submit_reply(n, ch, u, &t, req->params[0], resp);
+}
+
+static int deposit(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    const sl__member *u = acting_user(n, req, SL_ROLE_CONSUMER, resp);
+    if (!u)
+        return 0;
+    agr_view v;
+    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 0);
+    if (!ch)
+        return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
+    json_t *body = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    const char *amount = json_string_value(json_object_get(body, "amount"));
+    sl_tx t = {.type = SL_TX_DEPOSIT};
+    int bad = !amount || sl_decimal_parse(amount, strlen(amount), v.minor_units, &t.amount) ||
+              t.amount <= 0;
+    json_decref(body);
+    if (bad)
+        return sl_http_error(resp, 400, SL_EINVAL, "amount",
+                             "expected {\"amount\": \"12.50\"}: a positive decimal string in %s "
+                             "with at most %u decimals",
+                             v.currency, v.minor_units);
+    sl_strfmt(t.agreement, sizeof(t.agreement), "%s", req->params[0]);
+    return submit_reply(n, ch, u, &t, req->params[0], resp);
+}
+
+typedef struct wallet_ctx {
+    const char *channel;
+    json_t *out;
+} wallet_ctx;
+
+static int wallet_row(void *ctx, const char *key, const char *value, uint64_t height)
+{
+    (void)key;
+    wallet_ctx *wc = ctx;
+    json_t *v = json_loads(value, 0, NULL);
+    if (v) {
+        json_object_set_new(v, "channel", json_string(wc->channel));
+        json_object_set_new(v, "updated_height", json_integer((json_int_t)height));
+        json_array_append_new(wc->out, v);
+    }
+    return 0;
+}
+
+static int wallet(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    const char *org = req->params[0];
+    if (strcmp(org, req->caller.org) != 0 && !(req->caller.role & SL_ROLE_AUDITOR))
+        return sl_http_error(resp, 404, SL_ENOENT, "org", "no wallet of '%s'", org);
+    char prefix[96];
+    sl_strfmt(prefix, sizeof(prefix), "wallet/%s/", org);
+    json_t *out = json_array();
+    for (size_t i = 0; out && i < n->n_channels; i++) {
+        wallet_ctx wc = {n->channels[i].name, out};
+        sl_error err;
+        if (sl_ledger_state(n->channels[i].ledger, prefix, wallet_row, &wc, &err)) {
+            json_decref(out);
+            return sl_http_error(resp, 500, err.code, NULL, "%s", err.msg);
+        }
+    }
+    return json_reply(resp, 200, json_pack("{s:s, s:o}", "owner", org, "balances", out));
+}
+
+/* A money request: {"amount": "12.50", "currency": "EUR", "channel": "..."}. The channel may
+ * be left out on a node that serves one. Amounts have at most two decimals here. */
+typedef struct money {
+    char currency[4];
+    int64_t amount;
+    sl__channel *ch;
+} money;
+
+static int money_parse(sl__node *n, const sl_req *req, money *m, sl_resp *resp)
+{
+    json_t *body = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    const char *amount = json_string_value(json_object_get(body, "amount"));
+    const char *cur = json_string_value(json_object_get(body, "currency"));
+    const char *chan = json_string_value(json_object_get(body, "channel"));
+    int ok = amount && cur && strlen(cur) == 3 &&
+             sl_decimal_parse(amount, strlen(amount), 2, &m->amount) == 0 && m->amount > 0;
+    if (ok)
+        memcpy(m->currency, cur, 4);
+    m->ch = chan ? sl__node_channel(n, chan) : n->n_channels == 1 ? &n->channels[0] : NULL;
+    json_decref(body);
+    if (!ok)
+        return sl_http_error(resp, 400, SL_EINVAL, "amount",
+                             "expected {\"amount\": \"12.50\", \"currency\": \"EUR\", "
+                             "\"channel\": ...} with a positive amount of at most 2 decimals");
+    if (!m->ch)
+        return sl_http_error(resp, 400, SL_EINVAL, "channel", "name one of the node's channels");
+    return 1;
+}
+
+/* POST /v1/wallets/{org}/issue: the issuer creates tokens in org's wallet. */
+static int issue(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    const sl__member *u = acting_user(n, req, SL_ROLE_ISSUER, resp);
+    money m;
+    if (!u || money_parse(n, req, &m, resp) != 1)
+        return 0;
+    sl_tx t = {.type = SL_TX_ISSUE, .amount = m.amount};
+    memcpy(t.currency, m.currency, 4);
+    sl_strfmt(t.to, sizeof(t.to), "%s", req->params[0]);
+    return submit_reply(n, m.ch, u, &t, NULL, resp);
+}
+
+/* POST /v1/wallets/{org}/withdraw: the owner redeems tokens. */
+static int withdraw(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    const sl__member *u =
+        acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER | SL_ROLE_ISSUER, resp);
+    money m;
+    if (!u || money_parse(n, req, &m, resp) != 1)
+        return 0;
+    if (strcmp(req->params[0], u->cert.org) != 0)
+        return sl_http_error(resp, 404, SL_ENOENT, "org", "no wallet of '%s'", req->params[0]);
+    sl_tx t = {.type = SL_TX_WITHDRAW, .amount = m.amount};
+    memcpy(t.currency, m.currency, 4);
+    return submit_reply(n, m.ch, u, &t, NULL, resp);
+}
+
+static int transaction(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    uint8_t id[SL_HASH_LEN];
+    if (sl_unhex(req->params[0], strlen(req->params[0]), id, SL_HASH_LEN))
+        return sl_http_error(resp, 400, SL_EINVAL, "id", "expected 64 hex digits");
+    for (size_t i = 0; i < n->n_channels; i++) {
+        sl__channel *ch = &n->channels[i];
+        if (!member_of(ch, &req->caller))
+            continue;
+        sl_tx_record rec;
+        sl_buf bytes, proof;
+        sl_error err;
+        sl_buf_init(&bytes);
+        sl_buf_init(&proof);
+        if (sl_ledger_tx(ch->ledger, id, &rec, &bytes, &err) == 0 &&
+            sl_ledger_proof(ch->ledger, id, &proof, &err) == 0) {
+            sl_tx_decoded *d = NULL;
+            sl_buf txj;
+            sl_buf_init(&txj);
+            if (sl_tx_decode(bytes.p, bytes.len, bytes.len, &d, &err) == 0)
+                sl_tx_to_json(d, &txj);
+            json_t *j =
+                json_pack("{s:s, s:I, s:I, s:s, s:s, s:o?, s:o?}", "channel", ch->name, "height",
+                          (json_int_t)rec.height, "index", (json_int_t)rec.index, "code",
+                          sl_txcode_name(rec.code), "reason", rec.reason, "transaction",
+                          txj.len ? json_loadb((const char *)txj.p, txj.len, 0, NULL) : NULL,
+                          "proof", json_loadb((const char *)proof.p, proof.len, 0, NULL));
+            sl_tx_free(d);
+            sl_buf_release(&txj);
+            sl_buf_release(&bytes);
+            sl_buf_release(&proof);
+            return json_reply(resp, 200, j);
+        }
+        sl_buf_release(&bytes);
+        sl_buf_release(&proof);
+    }
+    return sl_http_error(resp, 404, SL_ENOENT, "id", "no such transaction on this node");
+}
+
+/* ---- history, events, services, blocks ---- */
+
+/* A query argument as a time (RFC 3339) or a count; *out keeps its default when absent. */
+static int query_time(const sl_req *req, const char *key, int64_t *out, sl_resp *resp)
+{
+    const char *v = sl_http_query(req, key);
+    if (v && sl_time_parse(v, strlen(v), out))
+        return sl_http_error(resp, 400, SL_EINVAL, key, "expected an RFC 3339 time, found '%s'", v);
+    return 1;
+}
+
+static int query_count(const sl_req *req, const char *key, int64_t max, int64_t *out, sl_resp *resp)
+{
+    const char *v = sl_http_query(req, key);
+    char *end;
+    if (!v)
+        return 1;
+    long long n = strtoll(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < 0 || n > max)
+        return sl_http_error(resp, 400, SL_EINVAL, key, "expected an integer 0..%lld, found '%s'",
+                             (long long)max, v);
+    *out = n;
+    return 1;
+}
+
+static int event_row_json(void *ctx, const sl_event_row *r)
+{
+    json_t *arr = ctx;
+    char start[40], end[40];
+    sl_time_format(r->start_ms, start, sizeof(start));
+    sl_time_format(r->end_ms, end, sizeof(end));
+    json_t *j = json_pack("{s:s, s:I, s:s?, s:s, s:s, s:I, s:s?, s:s?, s:s?, s:I}", "kind", r->kind,
+                          "height", (json_int_t)r->height, "objective", r->objective, "start",
+                          start, "end", end, "value", (json_int_t)r->value, "outcome", r->outcome,
+                          "to", r->to, "currency", r->currency, "amount", (json_int_t)r->amount);
+    if (j && r->tier >= 0)
+        json_object_set_new(j, "tier", json_integer(r->tier));
+    return json_array_append_new(arr, j) ? SL_ENOMEM : 0;
+}
+
+/* GET /v1/agreements/{name}/events?kind=&objective=&from=&to=&limit=&offset= and, with kind
+ * fixed to "decided", /history: the measurement history. */
+static int events_of(sl__node *n, sl_req *req, sl_resp *resp, const char *kind)
+{
+    agr_view v;
+    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 0);
+    if (!ch)
+        return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
+    sl_event_query q = {.agreement = req->params[0],
+                        .objective = sl_http_query(req, "objective"),
+                        .kind = kind ? kind : sl_http_query(req, "kind"),
+                        .from_ms = INT64_MIN,
+                        .to_ms = INT64_MAX,
+                        .limit = 100};
+    if (query_time(req, "from", &q.from_ms, resp) != 1 ||
+        query_time(req, "to", &q.to_ms, resp) != 1 ||
+        query_count(req, "limit", 1000, &q.limit, resp) != 1 ||
+        query_count(req, "offset", INT64_MAX / 2, &q.offset, resp) != 1)
+        return 0;
+    json_t *arr = json_array();
+    sl_error err;
+    if (!arr || sl_ledger_events(ch->ledger, &q, event_row_json, arr, &err)) {
+        json_decref(arr);
+        return SL_ENOMEM;
+    }
+    return json_reply(resp, 200,
+                      json_pack("{s:s, s:I, s:I, s:o}", "agreement", req->params[0], "limit",
+                                (json_int_t)q.limit, "offset", (json_int_t)q.offset, "events",
+                                arr));
+}
+
+static int history(void *ctx, sl_req *req, sl_resp *resp)
+{
+    return events_of(ctx, req, resp, "decided");
+}
+
+static int events(void *ctx, sl_req *req, sl_resp *resp)
+{
+    return events_of(ctx, req, resp, NULL);
+}
+
+/* GET /v1/agreements/{name}/services: each service with its objectives. */
+typedef struct services_ctx {
+    const char *name;
+    json_t *out;
+} services_ctx;
+
+static int read_services(const sl_contract *c, void *arg)
+{
+    services_ctx *sc = arg;
+    sl_agreement_info info;
+    if (sl_contract_agreement(c, sc->name, &info))
+        return SL_ENOENT;
+    const sl_agreement_spec *s = info.spec;
+    for (size_t i = 0; i < s->n_services; i++) {
+        json_t *objs = json_array();
+        for (size_t k = 0; objs && k < s->n_objectives; k++)
+            if (s->objectives[k].service == i)
+                json_array_append_new(objs,
+                                      json_pack("{s:s, s:s}", "name", s->objectives[k].name,
+                                                "metric", sl_metric_name(s->objectives[k].metric)));
+        json_array_append_new(sc->out, json_pack("{s:s, s:s, s:o}", "name", s->services[i].name,
+                                                 "kind", sl_service_kind_name(s->services[i].kind),
+                                                 "objectives", objs));
+    }
+    return 0;
+}
+
+static int services(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    agr_view v;
+    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 0);
+    if (!ch)
+        return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
+    services_ctx sc = {req->params[0], json_array()};
+    if (!sc.out || sl_ledger_with_contract(ch->ledger, read_services, &sc)) {
+        json_decref(sc.out);
+        return SL_ENOMEM;
+    }
+    return json_reply(resp, 200,
+                      json_pack("{s:s, s:o}", "agreement", req->params[0], "services", sc.out));
+}
+
+/* GET /v1/channels/{channel}/blocks?from=&limit=: headers, newest last. */
+static int blocks(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    sl__channel *ch = sl__node_channel(n, req->params[0]);
+    if (!ch || !member_of(ch, &req->caller))
+        return sl_http_error(resp, 404, SL_ENOENT, "channel", "no channel '%s'", req->params[0]);
+    uint64_t head = sl_ledger_height(ch->ledger, NULL);
+    int64_t from = head > 20 ? (int64_t)head - 19 : 0, limit = 20;
+    if (query_count(req, "from", INT64_MAX / 2, &from, resp) != 1 ||
+        query_count(req, "limit", 1000, &limit, resp) != 1)
+        return 0;
+    json_t *arr = json_array();
+    for (int64_t h = from; arr && h <= (int64_t)head && h < from + limit; h++) {
+        sl_buf b;
+        sl_block *blk = NULL;
+        sl_error err;
+        sl_buf_init(&b);
+        if (sl_ledger_block(ch->ledger, (uint64_t)h, &b, &err) == 0 &&
+            sl_block_decode(b.p, b.len, &blk, &err) == 0) {
+            uint8_t hash[SL_HASH_LEN];
+            char hex[2 * SL_HASH_LEN + 1], t[40];
+            if (sl_block_hash(&blk->header, hash) == 0) {
+                sl_hex(hash, SL_HASH_LEN, hex);
+                sl_time_format(blk->header.time_ms, t, sizeof(t));
+                json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:s}", "height",
+                                                     (json_int_t)h, "hash", hex, "time", t,
+                                                     "transactions", (json_int_t)blk->header.n_tx,
+                                                     "orderer", blk->header.orderer.subject));
+            }
+        }
+        sl_block_free(blk);
+        sl_buf_release(&b);
+    }
+    return json_reply(
+        resp, 200,
+        json_pack("{s:s, s:I, s:o}", "channel", ch->name, "head", (json_int_t)head, "blocks", arr));
+}
+
+/* docs/openapi.json, embedded by the build. */
+extern const unsigned char sl__openapi[];
+extern const unsigned long sl__openapi_len;
+
+static int openapi(void *ctx, sl_req *req, sl_resp *resp)
+{
+    (void)ctx;
+    (void)req;
+    sl_buf_put(&resp->body, sl__openapi, sl__openapi_len);
+    return resp->body.err;
+}
+
+static int metrics(void *ctx, sl_req *req, sl_resp *resp)
+{
+    (void)req;
+    sl__node *n = ctx;
+    for (size_t i = 0; i < n->n_channels; i++) {
+        char labels[96];
+        sl_strfmt(labels, sizeof(labels), "channel=\"%s\"", n->channels[i].name);
+        sl_http_gauge(n->http, "slaledger_block_height", "Height of the last committed block.",
+                      labels, (int64_t)sl_ledger_height(n->channels[i].ledger, NULL));
+    }
+    resp->content_type = "text/plain; version=0.0.4";
+    sl_http_metrics(n->http, &resp->body);
+    return resp->body.err;
+}
+
+int sl__api_register(sl__node *n)
+{
+    sl_http *h = n->http;
+    int rc = 0;
+    rc |= sl_http_route(h, "GET", "/v1/health", SL_ROUTE_PUBLIC, health, n);
+    rc |= sl_http_route(h, "GET", "/metrics", SL_ROUTE_PUBLIC, metrics, n);
+    rc |= sl_http_route(h, "GET", "/v1/openapi.json", SL_ROUTE_PUBLIC, openapi, n);
+    rc |= sl_http_route(h, "GET", "/v1/agreements", 0, list_agreements, n);
+    rc |= sl_http_route(h, "POST", "/v1/agreements", 0, propose, n);
+    rc |= sl_http_route(h, "GET", "/v1/agreements/{name}", 0, show_agreement, n);
+    rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/accept", 0, accept, n);
+    rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/deposit", 0, deposit, n);
+    rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/services", 0, services, n);
+    rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/history", 0, history, n);
+    rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/events", 0, events, n);
+    rc |= sl_http_route(h, "GET", "/v1/channels/{channel}/blocks", 0, blocks, n);
+    rc |= sl_http_route(h, "GET", "/v1/wallets/{org}", 0, wallet, n);
+    rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/issue", 0, issue, n);
+    rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/withdraw", 0, withdraw, n);
+    rc |= sl_http_route(h, "GET", "/v1/transactions/{id}", 0, transaction, n);
+    rc |= sl_http_sse_route(h, "/v1/events", 0);
+    return rc ? SL_ENOMEM : 0;
+}

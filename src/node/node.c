@@ -1,0 +1,264 @@
+/*
+ * node.c: the node's life. Start: configuration, data-directory lock, tokens and secrets,
+ * the node's identity and local users (keys and certificates, checked to belong together),
+ * one ledger and solo orderer per channel (a missing ledger is created from the channel's
+ * genesis), then the HTTP API. Stop runs the same in reverse: the API first so no request
+ * starts a transaction, then the orderers (they commit what is queued), then the ledgers.
+ *
+ * Ownership: the node owns everything it opened. Thread-safety: start/stop from one thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "node/node_int.h"
+#include "slaledger/node.h"
+#include "slaledger/sla.h"
+
+struct sl_node {
+    sl__node n;
+    sl_node_config *cfg;
+    sl_tokens *tokens;
+    sl_secrets *secrets;
+    int lock_fd;
+    char host[64];
+    uint16_t port;
+};
+
+/* The first diagnostic of a failed document as one error, with file:line:col in front. */
+static int diag_error(sl_error *err, const char *path, int rc, sl_diags *d)
+{
+    if (d->n)
+        sl_error_set(err, rc, d->v[0].field, "%s:%d:%d: %s", path, d->v[0].line, d->v[0].column,
+                     d->v[0].msg);
+    else
+        sl_error_set(err, rc, NULL, "%s: %s", path, sl_strerror(rc));
+    sl_diags_release(d);
+    return rc;
+}
+
+static int read_file(const char *path, sl_buf *out, sl_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sl_error_set(err, errno == ENOENT ? SL_ENOENT : SL_EIO, "path", "%s: %s", path,
+                            strerror(errno));
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sl_buf_put(out, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || out->err)
+        return sl_error_set(err, SL_EIO, "path", "%s: cannot read", path);
+    return 0;
+}
+
+/* A member's key and certificate, which must belong together and to org (when given). */
+static int load_member(const sl_node_member *m, const char *org, sl_role role, sl__member *out,
+                       sl_error *err)
+{
+    sl_buf text;
+    sl_buf_init(&text);
+    int rc = sl_key_load(m->key, &out->key, err);
+    if (!rc)
+        rc = read_file(m->cert, &text, err);
+    if (!rc && (rc = sl_cert_read_json((const char *)text.p, text.len, &out->cert, err)))
+        sl_error_set(err, rc, "cert", "%s: %s", m->cert, err->msg);
+    sl_buf_release(&text);
+    if (rc)
+        return rc;
+    uint8_t pk[SL_PK_LEN];
+    sl_key_public(out->key, pk);
+    if (memcmp(pk, out->cert.pk, SL_PK_LEN) != 0)
+        return sl_error_set(err, SL_EINVAL, "key", "%s is not the key of certificate %s", m->key,
+                            m->cert);
+    if (org && strcmp(out->cert.org, org) != 0)
+        return sl_error_set(err, SL_EINVAL, "cert", "%s belongs to '%s', not '%s'", m->cert,
+                            out->cert.org, org);
+    if (role && out->cert.role != role)
+        return sl_error_set(err, SL_EINVAL, "cert", "%s is a %s certificate, not %s", m->cert,
+                            sl_role_name(out->cert.role), sl_role_name(role));
+    sl_strfmt(out->name, sizeof(out->name), "%s", out->cert.subject);
+    return 0;
+}
+
+static int lock_data_dir(sl_node *nd, sl_error *err)
+{
+    const char *dir = nd->cfg->data_dir;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return sl_error_set(err, SL_EIO, "data_dir", "%s: %s", dir, strerror(errno));
+    char path[SL_NODE_PATH_MAX + 16];
+    sl_strfmt(path, sizeof(path), "%s/LOCK", dir);
+    nd->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (nd->lock_fd < 0)
+        return sl_error_set(err, SL_EIO, "data_dir", "%s: %s", path, strerror(errno));
+    if (flock(nd->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return sl_error_set(err, SL_EBUSY, "data_dir", "another node is running on %s", dir);
+    return 0;
+}
+
+static int auth_token(void *ctx, const char *token, sl_caller *caller)
+{
+    sl_node *nd = ctx;
+    const sl_token *t;
+    if (!nd->tokens || sl_tokens_check(nd->tokens, token, &t) != 0)
+        return 0;
+    caller->authenticated = 1;
+    sl_strfmt(caller->user, sizeof(caller->user), "%s", t->user);
+    sl_strfmt(caller->org, sizeof(caller->org), "%s", t->org);
+    caller->role = t->role;
+    return 1;
+}
+
+static int open_channel(sl_node *nd, const sl_node_channel *c, sl__channel *ch, sl_error *err)
+{
+    struct stat st;
+    int rc = 0;
+    if (stat(c->ledger, &st) != 0) {
+        sl_buf g;
+        sl_buf_init(&g);
+        rc = read_file(c->genesis, &g, err);
+        if (!rc)
+            rc = sl_ledger_create(c->ledger, g.p, g.len, err);
+        sl_buf_release(&g);
+        if (rc)
+            return rc;
+    }
+    if ((rc = sl_ledger_open(c->ledger, 0, &ch->ledger, err)))
+        return rc;
+    if (strcmp(sl_ledger_channel(ch->ledger)->name, c->name) != 0)
+        return sl_error_set(err, SL_EINVAL, "channels", "%s holds channel '%s', not '%s'",
+                            c->ledger, sl_ledger_channel(ch->ledger)->name, c->name);
+    sl_strfmt(ch->name, sizeof(ch->name), "%s", c->name);
+    ch->node = &nd->n;
+    sl_order_settings set = {.heartbeat_ms = nd->cfg->heartbeat_ms};
+    return sl_solo_new(ch->ledger, nd->n.identity.key, &nd->n.identity.cert, &set,
+                       sl__node_on_block, ch, &ch->orderer, err);
+}
+
+static int load_files(sl_node *nd, sl_error *err)
+{
+    sl_diags d = {0};
+    int rc;
+    if (nd->cfg->tokens && (rc = sl_tokens_parse_file(nd->cfg->tokens, &nd->tokens, &d)))
+        return diag_error(err, nd->cfg->tokens, rc, &d);
+    if (nd->cfg->secrets && (rc = sl_secrets_parse_file(nd->cfg->secrets, &nd->secrets, &d)))
+        return diag_error(err, nd->cfg->secrets, rc, &d);
+    sl__node *n = &nd->n;
+    sl_strfmt(n->org, sizeof(n->org), "%s", nd->cfg->organization);
+    if ((rc = load_member(&nd->cfg->identity, n->org, SL_ROLE_NODE, &n->identity, err)))
+        return rc;
+    n->users = calloc(nd->cfg->n_users ? nd->cfg->n_users : 1, sizeof(*n->users));
+    if (!n->users)
+        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < nd->cfg->n_users; i++, n->n_users++)
+        if ((rc = load_member(&nd->cfg->users[i], nd->cfg->users[i].org, 0, &n->users[i], err)))
+            return rc;
+    return 0;
+}
+
+static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port, sl_error *err)
+{
+    const char *colon = s ? strrchr(s, ':') : NULL;
+    char *end;
+    long p = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == s || *end != '\0' || p < 0 || p > 65535 || (size_t)(colon - s) >= cap)
+        return sl_error_set(err, SL_EINVAL, "listen", "expected HOST:PORT, found '%s'", s ? s : "");
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int start_api(sl_node *nd, const char *listen, sl_error *err)
+{
+    char *host = nd->host;
+    uint16_t port = nd->cfg->listen_port;
+    sl_strfmt(host, sizeof(nd->host), "%s", nd->cfg->listen_host);
+    int rc = listen ? parse_listen(listen, host, sizeof(nd->host), &port, err) : 0;
+    if (!rc && strcmp(host, "localhost") == 0)
+        sl_strfmt(host, sizeof(nd->host), "127.0.0.1");
+    if (!rc)
+        rc = sl_http_new(NULL, auth_token, nd, &nd->n.http, err);
+    if (!rc && (rc = sl__api_register(&nd->n)))
+        sl_error_set(err, rc, NULL, "out of memory");
+    if (!rc)
+        rc = sl_http_start(nd->n.http, host, port, &nd->port, err);
+    return rc;
+}
+
+int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl_error *err)
+{
+    *out = NULL;
+    sl_node *nd = calloc(1, sizeof(*nd));
+    if (!nd)
+        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    nd->lock_fd = -1;
+    pthread_mutex_init(&nd->n.wait_mu, NULL);
+    pthread_cond_init(&nd->n.wait_cv, NULL);
+    sl_diags d = {0};
+    int rc = sl_node_config_parse_file(config_path, &nd->cfg, &d);
+    if (rc) {
+        diag_error(err, config_path, rc, &d);
+        goto fail;
+    }
+    if ((rc = lock_data_dir(nd, err)) || (rc = load_files(nd, err)))
+        goto fail;
+    nd->n.channels = calloc(nd->cfg->n_channels, sizeof(*nd->n.channels));
+    if (!nd->n.channels) {
+        rc = sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < nd->cfg->n_channels; i++, nd->n.n_channels++)
+        if ((rc = open_channel(nd, &nd->cfg->channels[i], &nd->n.channels[i], err)))
+            goto fail;
+    if ((rc = start_api(nd, listen, err)))
+        goto fail;
+    *out = nd;
+    return 0;
+fail:
+    sl_node_stop(nd);
+    return rc;
+}
+
+const char *sl_node_host(const sl_node *n)
+{
+    return n->host;
+}
+
+uint16_t sl_node_port(const sl_node *n)
+{
+    return n->port;
+}
+
+void sl_node_stop(sl_node *nd)
+{
+    if (!nd)
+        return;
+    sl_http_free(nd->n.http);
+    nd->n.http = NULL; /* block callbacks of the last blocks broadcast nothing */
+    /* Every slot was zeroed, so a channel that failed half way frees what it opened. */
+    for (size_t i = 0; nd->n.channels && i < nd->cfg->n_channels; i++) {
+        sl_orderer_free(nd->n.channels[i].orderer);
+        sl_ledger_close(nd->n.channels[i].ledger);
+    }
+    free(nd->n.channels);
+    for (size_t i = 0; i < nd->n.n_users; i++)
+        sl_key_free(nd->n.users[i].key);
+    free(nd->n.users);
+    sl_key_free(nd->n.identity.key);
+    sl_tokens_free(nd->tokens);
+    sl_secrets_free(nd->secrets);
+    sl_node_config_free(nd->cfg);
+    if (nd->lock_fd >= 0)
+        close(nd->lock_fd); /* releases the lock */
+    pthread_cond_destroy(&nd->n.wait_cv);
+    pthread_mutex_destroy(&nd->n.wait_mu);
+    free(nd);
+}

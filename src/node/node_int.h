@@ -1,0 +1,75 @@
+/*
+ * node_int.h: the running node's private state, shared by node.c (lifecycle), submit.c
+ * (signing for local users and waiting for blocks) and api.c (the /v1 routes).
+ *
+ * A node serves channels; each has its ledger, its solo orderer and the node's identity. Local
+ * users are members whose keys the node holds, so API callers never handle keys: the node
+ * signs their transactions as them. Ownership: the node owns everything here. Thread-safety:
+ * ledgers and orderers are thread-safe; the waiter table has its own lock; everything else is
+ * immutable after start.
+ */
+#ifndef SL_NODE_INT_H
+#define SL_NODE_INT_H
+
+#include <pthread.h>
+
+#include "node/http.h"
+#include "slaledger/ident.h"
+#include "slaledger/ledger.h"
+#include "slaledger/order.h"
+
+typedef struct sl__member {
+    char name[SL_IDENT_NAME_CAP];
+    sl_key *key;
+    sl_cert cert;
+} sl__member;
+
+typedef struct sl__channel {
+    char name[SL_IDENT_NAME_CAP];
+    sl_ledger *ledger;
+    sl_orderer *orderer;
+    struct sl__node *node; /* back pointer for the block callback */
+} sl__channel;
+
+/* A request waiting for its transaction's block. */
+typedef struct sl__waiter {
+    uint8_t id[SL_HASH_LEN];
+    int done;
+    sl_txcode code;
+    uint64_t height;
+    struct sl__waiter *next;
+} sl__waiter;
+
+typedef struct sl__node {
+    char org[SL_IDENT_NAME_CAP];
+    sl__member identity; /* the node itself (role node): orders blocks */
+    sl__member *users;
+    size_t n_users;
+    sl__channel *channels;
+    size_t n_channels;
+    sl_http *http;
+    pthread_mutex_t wait_mu;
+    pthread_cond_t wait_cv;
+    sl__waiter *waiters;
+    uint64_t nonce; /* under wait_mu */
+} sl__node;
+
+/* submit.c */
+sl__channel *sl__node_channel(sl__node *n, const char *name);
+const sl__member *sl__node_user(const sl__node *n, const char *name);
+/**
+ * Signs t (common fields filled here: channel, nonce, expiry, the user's certificate) as user,
+ * submits it to channel ch and waits up to timeout_ms for its block. Returns 0 with *code and
+ * *height set, SL_ETIME when the block did not come in time (the transaction may still be
+ * committed), or the submission's error.
+ */
+int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
+                    int64_t timeout_ms, uint8_t id[SL_HASH_LEN], sl_txcode *code, uint64_t *height,
+                    sl_error *err);
+/** The orderer's block callback: wakes waiters and broadcasts events. */
+void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *err);
+
+/* api.c */
+int sl__api_register(sl__node *n);
+
+#endif

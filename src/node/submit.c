@@ -1,0 +1,178 @@
+/*
+ * submit.c: how the node acts for its local users. It fills in a transaction's common fields
+ * (channel, a fresh nonce, an expiry, the user's certificate), signs it with the user's key,
+ * submits it to the channel's orderer and waits for the block that carries it, so an API call
+ * answers with the transaction's validation code. The orderer's block callback wakes waiters
+ * and turns the block's contract events into server-sent events for the parties involved.
+ *
+ * Thread-safety: any API thread may submit; waiters live in a list under wait_mu and are woken
+ * by broadcast on wait_cv from the orderer's thread.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "node/node_int.h"
+
+#define TX_LIFETIME_MS (10LL * 60 * 1000)
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sl__channel *sl__node_channel(sl__node *n, const char *name)
+{
+    for (size_t i = 0; name && i < n->n_channels; i++)
+        if (strcmp(n->channels[i].name, name) == 0)
+            return &n->channels[i];
+    return NULL;
+}
+
+const sl__member *sl__node_user(const sl__node *n, const char *name)
+{
+    for (size_t i = 0; name && i < n->n_users; i++)
+        if (strcmp(n->users[i].name, name) == 0)
+            return &n->users[i];
+    return NULL;
+}
+
+static void waiter_unlink(sl__node *n, sl__waiter *w)
+{
+    for (sl__waiter **p = &n->waiters; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            return;
+        }
+}
+
+/* Waits (wait_mu held) until w is done or the deadline passes. */
+static void wait_until(sl__node *n, sl__waiter *w, int64_t timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    while (!w->done && pthread_cond_timedwait(&n->wait_cv, &n->wait_mu, &ts) == 0)
+        ;
+}
+
+int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
+                    int64_t timeout_ms, uint8_t id[SL_HASH_LEN], sl_txcode *code, uint64_t *height,
+                    sl_error *err)
+{
+    pthread_mutex_lock(&n->wait_mu);
+    t->nonce = ++n->nonce ^ (uint64_t)wall_ms() << 20; /* distinct across restarts too */
+    pthread_mutex_unlock(&n->wait_mu);
+    sl_strfmt(t->channel, sizeof(t->channel), "%s", ch->name);
+    t->expires_ms = wall_ms() + TX_LIFETIME_MS;
+    t->cert = user->cert;
+    sl_buf bytes;
+    sl_buf_init(&bytes);
+    int rc = sl_tx_sign(t, user->key, &bytes, err);
+    if (rc)
+        goto out;
+    sl__waiter w = {0};
+    sl_sha256(bytes.p, bytes.len, w.id);
+    memcpy(id, w.id, SL_HASH_LEN);
+    /* Enlist before submitting: the block may be cut before submit returns. */
+    pthread_mutex_lock(&n->wait_mu);
+    w.next = n->waiters;
+    n->waiters = &w;
+    pthread_mutex_unlock(&n->wait_mu);
+    rc = sl_orderer_submit(ch->orderer, bytes.p, bytes.len, id, err);
+    pthread_mutex_lock(&n->wait_mu);
+    if (!rc)
+        wait_until(n, &w, timeout_ms);
+    waiter_unlink(n, &w);
+    pthread_mutex_unlock(&n->wait_mu);
+    if (!rc && !w.done)
+        rc = sl_error_set(err, SL_ETIME, "transaction",
+                          "not committed within %lld ms; it may "
+                          "still be",
+                          (long long)timeout_ms);
+    *code = w.code;
+    *height = w.height;
+out:
+    sl_buf_release(&bytes);
+    return rc;
+}
+
+/* The organizations that may see an event about agreement name: its consumer and provider. */
+typedef struct parties {
+    const char *agreement;
+    char consumer[SL_IDENT_NAME_CAP], provider[SL_IDENT_NAME_CAP];
+} parties;
+
+static int read_parties(const sl_contract *c, void *arg)
+{
+    parties *p = arg;
+    sl_agreement_info info;
+    if (sl_contract_agreement(c, p->agreement, &info))
+        return SL_ENOENT;
+    sl_strfmt(p->consumer, sizeof(p->consumer), "%s", info.spec->consumer);
+    sl_strfmt(p->provider, sizeof(p->provider), "%s", info.spec->provider);
+    return 0;
+}
+
+static int streamed(sl_event_kind k)
+{
+    return k == SL_EV_VIOLATION || k == SL_EV_PENALTY || k == SL_EV_SETTLEMENT ||
+           k == SL_EV_REFUND || k == SL_EV_ACTIVATED || k == SL_EV_CLOSED || k == SL_EV_DISPUTE;
+}
+
+static void broadcast_event(sl__channel *ch, uint64_t height, const sl_event *e)
+{
+    parties p = {.agreement = e->agreement};
+    if (!e->agreement || sl_ledger_with_contract(ch->ledger, read_parties, &p))
+        return;
+    const char *orgs[] = {p.consumer, p.provider, NULL};
+    json_t *j = json_pack(
+        "{s:s, s:I, s:s, s:s, s:s?, s:I, s:s?, s:I, s:I, s:i}", "channel", ch->name, "height",
+        (json_int_t)height, "kind", sl_event_kind_name(e->kind), "agreement", e->agreement,
+        "objective", e->objective, "amount", (json_int_t)e->amount, "currency", e->currency,
+        "start_ms", (json_int_t)e->start_ms, "end_ms", (json_int_t)e->end_ms, "tier", e->tier);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (s)
+        sl_http_broadcast(ch->node->http, sl_event_kind_name(e->kind), s, orgs);
+    free(s);
+    json_decref(j);
+}
+
+void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *err)
+{
+    sl__channel *ch = arg;
+    sl__node *n = ch->node;
+    if (!info) {
+        fprintf(stderr, "slaledger node: channel %s: block not committed: %s\n", ch->name,
+                err ? err->msg : "unknown error");
+        return;
+    }
+    pthread_mutex_lock(&n->wait_mu);
+    for (sl__waiter *w = n->waiters; w; w = w->next)
+        for (size_t i = 0; !w->done && i < info->n_tx; i++)
+            if (memcmp(w->id, info->ids[i], SL_HASH_LEN) == 0) {
+                w->done = 1;
+                w->code = info->codes[i];
+                w->height = info->height;
+            }
+    pthread_cond_broadcast(&n->wait_cv);
+    pthread_mutex_unlock(&n->wait_mu);
+    if (!n->http)
+        return;
+    char block[160];
+    sl_strfmt(block, sizeof(block), "{\"channel\":\"%s\",\"height\":%llu,\"tx\":%zu,\"valid\":%zu}",
+              ch->name, (unsigned long long)info->height, info->n_tx, info->n_valid);
+    sl_http_broadcast(n->http, "block", block, NULL);
+    for (size_t i = 0; i < info->n_events; i++)
+        if (streamed(info->events[i].kind))
+            broadcast_event(ch, info->height, &info->events[i]);
+}

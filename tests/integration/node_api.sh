@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# A real node on 127.0.0.1:0 made by `slaledger init`, driven with curl: health, the auth
+# matrix (no token, bad token, a party, the counter-party, an outsider, the auditor), the
+# agreement's life (propose, accept, issue, deposit) as signed transactions the node makes for
+# its users, wallets, a transaction with its inclusion proof, metrics, the data-directory lock,
+# a clean stop on SIGTERM, a restart with the state intact, and an audit of the ledger after.
+set -euo pipefail
+bin=${SL_BIN:?}
+src=${SL_SOURCE_DIR:?}
+tmp=$(mktemp -d)
+node_pid=
+cleanup() {
+    [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    [ -f "$tmp/node.err" ] && { echo "--- node stderr" >&2; tail -n 20 "$tmp/node.err" >&2; }
+    exit 1
+}
+
+start_node() {
+    "$bin" node --config "$tmp/net/univie.yaml" --listen 127.0.0.1:0 >"$tmp/node.out" \
+        2>"$tmp/node.err" &
+    node_pid=$!
+    for _ in $(seq 100); do
+        grep -q "listening on" "$tmp/node.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    url=$(grep -o 'http://[0-9.:]*' "$tmp/node.out") || fail "node did not start"
+}
+
+stop_node() {
+    kill -TERM "$node_pid"
+    local rc=0
+    timeout 10 tail --pid="$node_pid" -f /dev/null || fail "node did not stop on SIGTERM"
+    wait "$node_pid" || rc=$?
+    node_pid=
+    [ "$rc" -eq 0 ] || fail "node exited $rc after SIGTERM"
+}
+
+token() { grep -E "^ *$1 " "$tmp/net/tokens.txt" | grep -o 'slt_[A-Za-z0-9_-]*'; }
+
+# call EXPECTED_STATUS METHOD PATH [TOKEN] [curl args...]: the body lands in $tmp/body
+call() {
+    local want=$1 method=$2 path=$3 tok=${4:-} got
+    shift 4 || shift $#
+    local auth=()
+    [ -n "$tok" ] && auth=(-H "Authorization: Bearer $tok")
+    got=$(timeout 30 curl -s -o "$tmp/body" -w '%{http_code}' -X "$method" "${auth[@]}" "$@" \
+        "$url$path")
+    [ "$got" = "$want" ] || fail "$method $path: HTTP $got, expected $want: $(cat "$tmp/body")"
+}
+
+jcheck() { # PYTHON_EXPRESSION over d, the last body
+    timeout 10 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert '"$1"', d' \
+        "$tmp/body" || fail "JSON check failed: $1: $(cat "$tmp/body")"
+}
+
+timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
+alice=$(token alice) bob=$(token bob) carol=$(token carol) dave=$(token dave)
+treasury=$(token treasury)
+start_node
+
+# --- health and auth ---
+call 200 GET /v1/health ""
+jcheck 'd["status"] == "ok" and len(d["channels"]) == 2'
+call 401 GET /v1/agreements ""
+jcheck 'd["error"]["code"] == "EAUTH"'
+call 401 GET /v1/agreements "slt_not-a-real-token"
+call 200 GET /v1/agreements "$alice"
+jcheck 'd["agreements"] == []'
+
+call 200 GET /v1/openapi.json ""
+jcheck 'd["openapi"].startswith("3.") and "/v1/agreements" in d["paths"]'
+
+# --- live events: alice's stream hears of blocks and of her agreement's activation ---
+timeout 20 curl -s -N -H "Authorization: Bearer $alice" "$url/v1/events" >"$tmp/sse" &
+sse_pid=$!
+sleep 0.3
+
+# --- an agreement's life, each step a transaction the node signs for the caller ---
+call 201 POST /v1/agreements "$alice" --data-binary "@$src/examples/aws-ec2-vm.yaml"
+jcheck 'd["code"] == "valid" and d["channel"] == "univie-aws" and len(d["transaction"]) == 64'
+propose_tx=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["transaction"])' \
+    "$tmp/body")
+call 409 POST /v1/agreements "$alice" --data-binary "@$src/examples/aws-ec2-vm.yaml"
+jcheck '"exists" in d["error"]["message"] or "refused" in d["error"]["message"]'
+call 400 POST /v1/agreements "$alice" --data-binary 'kind: Agreement'
+jcheck 'd["error"]["code"] in ("EINVAL", "EPARSE")'
+call 403 POST /v1/agreements/vm-web-01/accept "$dave"
+call 201 POST /v1/agreements/vm-web-01/accept "$bob"
+call 201 POST /v1/wallets/univie/issue "$treasury" -d '{"amount":"2500.00","currency":"EUR","channel":"univie-aws"}'
+call 400 POST /v1/agreements/vm-web-01/deposit "$alice" -d '{"amount":"-5"}'
+call 201 POST /v1/agreements/vm-web-01/deposit "$alice" -d '{"amount":"1000.00"}'
+call 200 GET /v1/wallets/univie "$alice"
+jcheck '[b["balance"] for b in d["balances"] if b["channel"] == "univie-aws"] == [150000]'
+
+sleep 0.3
+kill "$sse_pid" 2>/dev/null || true
+wait "$sse_pid" 2>/dev/null || true
+grep -q '^event: block$' "$tmp/sse" || fail "no block event on the stream: $(head -c 300 "$tmp/sse")"
+grep -q '^event: activated$' "$tmp/sse" || fail "no activation event: $(head -c 600 "$tmp/sse")"
+grep '^data: ' "$tmp/sse" | grep -q '"agreement":"vm-web-01"' || fail "event lacks the agreement"
+
+# --- who sees what: parties and the auditor yes, an outsider gets 404 as for nothing ---
+call 200 GET /v1/agreements/vm-web-01 "$alice"
+jcheck 'd["status"] == "active" and d["escrow"] == "1000.00" and d["channel"] == "univie-aws"'
+call 200 GET /v1/agreements/vm-web-01 "$bob"
+call 200 GET /v1/agreements/vm-web-01 "$dave"
+call 404 GET /v1/agreements/vm-web-01 "$carol"
+call 200 GET /v1/agreements "$carol"
+jcheck 'd["agreements"] == []'
+call 404 GET /v1/wallets/univie "$carol"
+call 404 GET /v1/agreements/nope "$alice"
+
+# --- services, measurement history, events, blocks ---
+call 200 GET /v1/agreements/vm-web-01/services "$alice"
+jcheck '[s["name"] for s in d["services"]] == ["web-01"] and d["services"][0]["kind"] == "aws.ec2"'
+call 200 GET "/v1/agreements/vm-web-01/history?objective=uptime&limit=5" "$bob"
+jcheck 'd["events"] == [] and d["limit"] == 5'
+call 400 GET "/v1/agreements/vm-web-01/history?from=yesterday" "$bob"
+call 400 GET "/v1/agreements/vm-web-01/events?limit=-1" "$bob"
+call 200 GET "/v1/agreements/vm-web-01/events?kind=activated" "$alice"
+jcheck 'len(d["events"]) == 1 and d["events"][0]["kind"] == "activated"'
+call 404 GET /v1/agreements/vm-web-01/history "$carol"
+call 200 GET "/v1/channels/univie-aws/blocks?limit=3" "$dave"
+jcheck 'len(d["blocks"]) == 3 and d["head"] >= 4 and all(len(b["hash"]) == 64 for b in d["blocks"])'
+call 404 GET /v1/channels/univie-aws/blocks "$carol"
+call 200 GET /v1/channels/univie-azure/blocks "$carol"
+
+# --- a transaction with its proof, checked offline against the genesis ---
+call 200 GET "/v1/transactions/$propose_tx" "$alice"
+jcheck 'd["code"] == "valid" and d["transaction"]["type"] == "propose"'
+python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["proof"], open(sys.argv[2], "w"))' \
+    "$tmp/body" "$tmp/proof.json"
+timeout 30 "$bin" ledger check-proof "$tmp/proof.json" \
+    --genesis "$tmp/net/channels/univie-aws.block" >/dev/null || fail "proof does not check"
+call 400 GET /v1/transactions/xyz "$alice"
+call 404 GET "/v1/transactions/$propose_tx" "$carol"
+
+# --- metrics ---
+call 200 GET /metrics ""
+grep -q '^slaledger_http_requests_total{' "$tmp/body" || fail "no request counter"
+grep -q '^slaledger_block_height{channel="univie-aws"} [1-9]' "$tmp/body" || fail "no height"
+
+# --- one node per data directory ---
+rc=0
+timeout 10 "$bin" node --config "$tmp/net/univie.yaml" --listen 127.0.0.1:0 >/dev/null \
+    2>"$tmp/second.err" || rc=$?
+[ "$rc" -eq 3 ] && grep -q "another node" "$tmp/second.err" ||
+    fail "second node: exit $rc: $(cat "$tmp/second.err")"
+
+# --- stop, restart, state intact, ledger audits clean ---
+stop_node
+start_node
+call 200 GET /v1/agreements/vm-web-01 "$alice"
+jcheck 'd["status"] == "active" and d["escrow"] == "1000.00"'
+stop_node
+timeout 60 "$bin" ledger verify "$tmp/net/data/univie-aws.db" >/dev/null || fail "audit failed"
+echo "ok"
