@@ -188,36 +188,43 @@ static int list_one(void *ctx, const char *key, const char *value, uint64_t heig
     return 0;
 }
 
-static int list_agreements(void *ctx, sl_req *req, sl_resp *resp)
+/* The agreements on every channel the caller may see (of one provider when provider is not
+ * NULL), each with its parties; NULL when out of memory or the store fails. */
+static json_t *visible_agreements(sl__node *n, const sl_caller *caller, const char *provider)
 {
-    sl__node *n = ctx;
     json_t *all = json_array(), *out = json_array();
-    for (size_t i = 0; all && i < n->n_channels; i++) {
-        list_ctx lc = {&req->caller, n->channels[i].name, all};
+    for (size_t i = 0; all && out && i < n->n_channels; i++) {
+        list_ctx lc = {caller, n->channels[i].name, all};
         sl_error err;
         if (sl_ledger_state(n->channels[i].ledger, "agreement/", list_one, &lc, &err)) {
-            json_decref(all);
             json_decref(out);
-            return sl_http_error(resp, 500, err.code, NULL, "%s", err.msg);
+            out = NULL;
         }
     }
-    /* Keep only what the caller may see: the parties are in the contract. */
     size_t i;
     json_t *v;
     json_array_foreach(all, i, v)
     {
         agr_view view;
         const char *name = json_string_value(json_object_get(v, "name"));
-        sl__channel *ch = find_agreement(n, &req->caller, name, &view, 0);
-        if (ch && strcmp(ch->name, json_string_value(json_object_get(v, "channel"))) == 0) {
+        sl__channel *ch = out ? find_agreement(n, caller, name, &view, 0) : NULL;
+        if (ch && strcmp(ch->name, json_string_value(json_object_get(v, "channel"))) == 0 &&
+            (!provider || strcmp(view.provider, provider) == 0)) {
             json_object_set_new(v, "consumer", json_string(view.consumer));
             json_object_set_new(v, "provider", json_string(view.provider));
             json_array_append(out, v);
         }
-        sl_buf_release(&view.statement);
+        if (ch)
+            sl_buf_release(&view.statement);
     }
     json_decref(all);
-    return json_reply(resp, 200, json_pack("{s:o}", "agreements", out));
+    return out;
+}
+
+static int list_agreements(void *ctx, sl_req *req, sl_resp *resp)
+{
+    json_t *out = visible_agreements(ctx, &req->caller, NULL);
+    return out ? json_reply(resp, 200, json_pack("{s:o}", "agreements", out)) : SL_ENOMEM;
 }
 
 static int show_agreement(void *ctx, sl_req *req, sl_resp *resp)
@@ -621,6 +628,50 @@ static int openapi(void *ctx, sl_req *req, sl_resp *resp)
     return resp->body.err;
 }
 
+/* ---- the seed paper's routes: /aws/services and /azure/services ----
+ *
+ * The prototype kept one record per monitored service of a provider under a key. Here a key is
+ * an agreement with that provider; its record is the agreement's services and statement.
+ * GET lists, POST proposes an agreement document (whose provider must be the route's), and
+ * GET /{key} shows one. */
+
+static int paper_list(void *ctx, sl_req *req, sl_resp *resp)
+{
+    const sl__paper *p = ctx;
+    json_t *out = visible_agreements(p->node, &req->caller, p->provider);
+    return out ? json_reply(resp, 200,
+                            json_pack("{s:s, s:o}", "provider", p->provider, "services", out))
+               : SL_ENOMEM;
+}
+
+static int paper_show(void *ctx, sl_req *req, sl_resp *resp)
+{
+    const sl__paper *p = ctx;
+    agr_view v;
+    sl__channel *ch = find_agreement(p->node, &req->caller, req->params[0], &v, 0);
+    int mine = ch && strcmp(v.provider, p->provider) == 0;
+    if (!mine)
+        return sl_http_error(resp, 404, SL_ENOENT, "key", "no %s service '%s'", p->provider,
+                             req->params[0]);
+    return show_agreement(p->node, req, resp);
+}
+
+static int paper_add(void *ctx, sl_req *req, sl_resp *resp)
+{
+    const sl__paper *p = ctx;
+    sl_agreement_spec *spec = NULL;
+    if (sl_sla_parse((const char *)req->body, req->body_len, "body", &spec, NULL) == 0) {
+        int other = strcmp(spec->provider, p->provider) != 0;
+        char provider[SL_IDENT_NAME_CAP];
+        sl_strfmt(provider, sizeof(provider), "%s", spec->provider);
+        sl_agreement_spec_free(spec);
+        if (other)
+            return sl_http_error(resp, 400, SL_EINVAL, "spec.provider",
+                                 "this route takes %s agreements, not %s", p->provider, provider);
+    }
+    return propose(p->node, req, resp); /* which reports any document error in full */
+}
+
 static int metrics(void *ctx, sl_req *req, sl_resp *resp)
 {
     (void)req;
@@ -657,5 +708,15 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/withdraw", 0, withdraw, n);
     rc |= sl_http_route(h, "GET", "/v1/transactions/{id}", 0, transaction, n);
     rc |= sl_http_sse_route(h, "/v1/events", 0);
+    static const char *const providers[2] = {"aws", "azure"};
+    for (int i = 0; i < 2; i++) {
+        char base[32], one[48];
+        n->paper[i] = (sl__paper){n, providers[i]};
+        sl_strfmt(base, sizeof(base), "/%s/services", providers[i]);
+        sl_strfmt(one, sizeof(one), "/%s/services/{key}", providers[i]);
+        rc |= sl_http_route(h, "GET", base, 0, paper_list, &n->paper[i]);
+        rc |= sl_http_route(h, "POST", base, 0, paper_add, &n->paper[i]);
+        rc |= sl_http_route(h, "GET", one, 0, paper_show, &n->paper[i]);
+    }
     return rc ? SL_ENOMEM : 0;
 }

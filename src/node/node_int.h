@@ -40,6 +40,14 @@ typedef struct sl__waiter {
     struct sl__waiter *next;
 } sl__waiter;
 
+struct sl__node;
+
+/* The seed paper's per-provider routes: which node, which provider. */
+typedef struct sl__paper {
+    struct sl__node *node;
+    const char *provider;
+} sl__paper;
+
 typedef struct sl__node {
     char org[SL_IDENT_NAME_CAP];
     sl__member identity; /* the node itself (role node): orders blocks */
@@ -51,7 +59,8 @@ typedef struct sl__node {
     pthread_mutex_t wait_mu;
     pthread_cond_t wait_cv;
     sl__waiter *waiters;
-    uint64_t nonce; /* under wait_mu */
+    sl__paper paper[2]; /* /aws/services, /azure/services */
+    uint64_t nonce;     /* under wait_mu */
 } sl__node;
 
 /* submit.c */

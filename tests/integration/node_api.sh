@@ -131,6 +131,17 @@ jcheck 'len(d["blocks"]) == 3 and d["head"] >= 4 and all(len(b["hash"]) == 64 fo
 call 404 GET /v1/channels/univie-aws/blocks "$carol"
 call 200 GET /v1/channels/univie-azure/blocks "$carol"
 
+# --- the seed paper's routes ---
+call 200 GET /aws/services "$alice"
+jcheck '[a["name"] for a in d["services"]] == ["vm-web-01"] and d["provider"] == "aws"'
+call 200 GET /azure/services "$alice"
+jcheck 'd["services"] == []'
+call 200 GET /aws/services/vm-web-01 "$bob"
+jcheck 'd["agreement"] == "vm-web-01"'
+call 404 GET /azure/services/vm-web-01 "$alice"
+call 400 POST /azure/services "$alice" --data-binary "@$src/examples/aws-ec2-vm.yaml"
+jcheck 'd["error"]["field"] == "spec.provider"'
+
 # --- a transaction with its proof, checked offline against the genesis ---
 call 200 GET "/v1/transactions/$propose_tx" "$alice"
 jcheck 'd["code"] == "valid" and d["transaction"]["type"] == "propose"'
