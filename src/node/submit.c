@@ -147,6 +147,41 @@ static void broadcast_event(sl__channel *ch, uint64_t height, const sl_event *e)
     json_decref(j);
 }
 
+/* Metrics of a committed block: blocks, transactions by validation code, money paid out. */
+static void count_block(sl_http *h, const char *channel, const sl_commit_info *info)
+{
+    char labels[160];
+    sl_strfmt(labels, sizeof(labels), "channel=\"%s\"", channel);
+    sl_http_count(h, "slaledger_blocks_total", "Blocks committed.", labels, 1);
+    size_t by_code[SL_TXC_REFUSED + 1] = {0};
+    for (size_t i = 0; i < info->n_tx; i++)
+        if ((unsigned)info->codes[i] <= SL_TXC_REFUSED)
+            by_code[info->codes[i]]++;
+    for (int c = 0; c <= SL_TXC_REFUSED; c++) {
+        if (!by_code[c])
+            continue;
+        sl_strfmt(labels, sizeof(labels), "channel=\"%s\",code=\"%s\"", channel,
+                  sl_txcode_name((sl_txcode)c));
+        sl_http_count(h, "slaledger_transactions_total",
+                      "Transactions in committed blocks, by validation code.", labels, by_code[c]);
+    }
+    for (size_t i = 0; i < info->n_events; i++) {
+        const sl_event *e = &info->events[i];
+        const char *name = e->kind == SL_EV_PENALTY      ? "slaledger_penalties_paid_total"
+                           : e->kind == SL_EV_SETTLEMENT ? "slaledger_settlements_paid_total"
+                                                         : NULL;
+        if (!name || e->amount <= 0)
+            continue;
+        sl_strfmt(labels, sizeof(labels), "channel=\"%s\",currency=\"%s\"", channel,
+                  e->currency ? e->currency : "");
+        sl_http_count(h, name,
+                      e->kind == SL_EV_PENALTY
+                          ? "Penalties paid from escrow to consumers, minor units."
+                          : "Settlements paid from escrow to providers, minor units.",
+                      labels, (uint64_t)e->amount);
+    }
+}
+
 void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *err)
 {
     sl__channel *ch = arg;
@@ -168,6 +203,7 @@ void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *er
     pthread_mutex_unlock(&n->wait_mu);
     if (!n->http)
         return;
+    count_block(n->http, ch->name, info);
     char block[160];
     sl_strfmt(block, sizeof(block), "{\"channel\":\"%s\",\"height\":%llu,\"tx\":%zu,\"valid\":%zu}",
               ch->name, (unsigned long long)info->height, info->n_tx, info->n_valid);

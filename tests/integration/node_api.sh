@@ -156,6 +156,10 @@ call 404 GET "/v1/transactions/$propose_tx" "$carol"
 call 200 GET /metrics ""
 grep -q '^slaledger_http_requests_total{' "$tmp/body" || fail "no request counter"
 grep -q '^slaledger_block_height{channel="univie-aws"} [1-9]' "$tmp/body" || fail "no height"
+grep -q '^slaledger_transactions_total{channel="univie-aws",code="valid"} [4-9]' "$tmp/body" ||
+    fail "no valid-transaction count: $(grep transactions_total "$tmp/body")"
+grep -q '^slaledger_transactions_total{channel="univie-aws",code="refused"} [1-9]' "$tmp/body" ||
+    fail "no refused-transaction count"
 
 # --- one node per data directory ---
 rc=0
