@@ -167,25 +167,23 @@ static int health(void *ctx, sl_req *req, sl_resp *resp)
                                 "organization", n->org, "channels", chs));
 }
 
-typedef struct list_ctx {
-    const sl_caller *caller;
+/* World-state rows of one channel into a JSON array, each value tagged with its channel and
+ * the block that last changed it. */
+typedef struct rows_ctx {
     const char *channel;
     json_t *out;
-} list_ctx;
+} rows_ctx;
 
-static int list_one(void *ctx, const char *key, const char *value, uint64_t height)
+static int state_row(void *ctx, const char *key, const char *value, uint64_t height)
 {
     (void)key;
-    list_ctx *lc = ctx;
+    rows_ctx *rc = ctx;
     json_t *v = json_loads(value, 0, NULL);
-    const char *name = json_string_value(json_object_get(v, "name"));
-    if (v && name) {
-        json_object_set_new(v, "channel", json_string(lc->channel));
-        json_object_set_new(v, "updated_height", json_integer((json_int_t)height));
-        json_array_append(lc->out, v);
-    }
-    json_decref(v);
-    return 0;
+    if (!v)
+        return 0;
+    json_object_set_new(v, "channel", json_string(rc->channel));
+    json_object_set_new(v, "updated_height", json_integer((json_int_t)height));
+    return json_array_append_new(rc->out, v) ? SL_ENOMEM : 0;
 }
 
 /* The agreements on every channel the caller may see (of one provider when provider is not
@@ -194,9 +192,9 @@ static json_t *visible_agreements(sl__node *n, const sl_caller *caller, const ch
 {
     json_t *all = json_array(), *out = json_array();
     for (size_t i = 0; all && out && i < n->n_channels; i++) {
-        list_ctx lc = {caller, n->channels[i].name, all};
+        rows_ctx rc = {n->channels[i].name, all};
         sl_error err;
-        if (sl_ledger_state(n->channels[i].ledger, "agreement/", list_one, &lc, &err)) {
+        if (sl_ledger_state(n->channels[i].ledger, "agreement/", state_row, &rc, &err)) {
             json_decref(out);
             out = NULL;
         }
@@ -316,24 +314,6 @@ static int deposit(void *ctx, sl_req *req, sl_resp *resp)
     return submit_reply(n, ch, u, &t, req->params[0], resp);
 }
 
-typedef struct wallet_ctx {
-    const char *channel;
-    json_t *out;
-} wallet_ctx;
-
-static int wallet_row(void *ctx, const char *key, const char *value, uint64_t height)
-{
-    (void)key;
-    wallet_ctx *wc = ctx;
-    json_t *v = json_loads(value, 0, NULL);
-    if (v) {
-        json_object_set_new(v, "channel", json_string(wc->channel));
-        json_object_set_new(v, "updated_height", json_integer((json_int_t)height));
-        json_array_append_new(wc->out, v);
-    }
-    return 0;
-}
-
 static int wallet(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
@@ -344,9 +324,9 @@ static int wallet(void *ctx, sl_req *req, sl_resp *resp)
     sl_strfmt(prefix, sizeof(prefix), "wallet/%s/", org);
     json_t *out = json_array();
     for (size_t i = 0; out && i < n->n_channels; i++) {
-        wallet_ctx wc = {n->channels[i].name, out};
+        rows_ctx rc = {n->channels[i].name, out};
         sl_error err;
-        if (sl_ledger_state(n->channels[i].ledger, prefix, wallet_row, &wc, &err)) {
+        if (sl_ledger_state(n->channels[i].ledger, prefix, state_row, &rc, &err)) {
             json_decref(out);
             return sl_http_error(resp, 500, err.code, NULL, "%s", err.msg);
         }
