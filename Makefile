@@ -40,7 +40,7 @@ fuzz: deps
 	@cmake --build build-fuzz -j $(JOBS)
 	@mkdir -p fuzz/artifacts
 	@for f in build-fuzz/fuzz_*; do \
-	    t=$$(basename $$f); c=fuzz/corpus/$${t#fuzz_}; w=$$(mktemp -d); \
+	    t=$$(basename $$f); c=fuzz/corpus/$${t#fuzz_}; w=$$(mktemp -d); [ -d $$c ] || c=; \
 	    echo "== $$t for $(FUZZ_SECONDS)s (seeds: $$c)"; \
 	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	        -artifact_prefix=fuzz/artifacts/ $$w $$c >fuzz/artifacts/$$t.log 2>&1 \
