@@ -95,6 +95,12 @@ int sl__cmd_node(int argc, char **argv);
 /** `slaledger init DIR` (cmd_init.c). */
 int sl__cmd_init(int argc, char **argv);
 
+/** `slaledger agreement|service|wallet ...`, clients of a node's API (cmd_agreement.c,
+ * cmd_service.c, cmd_wallet.c; the HTTP client is client.c). */
+int sl__cmd_agreement(int argc, char **argv);
+int sl__cmd_service(int argc, char **argv);
+int sl__cmd_wallet(int argc, char **argv);
+
 /* ---- option parsing for commands with options and arguments (opts.c) ---- */
 
 /** One option: "--out" taking a value (value != NULL) or a flag (flag != NULL). */

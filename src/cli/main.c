@@ -19,6 +19,9 @@ static const sl_cmd commands[] = {
     {"ledger", sl__cmd_ledger, "create, audit and query a channel's ledger; proofs"},
     {"node", sl__cmd_node, "run a node: ledgers, ordering and the REST API"},
     {"init", sl__cmd_init, "create a working one-machine network: keys, channels, node config"},
+    {"agreement", sl__cmd_agreement, "propose, accept, fund, list and show agreements on a node"},
+    {"service", sl__cmd_service, "list an agreement's services and measurement history on a node"},
+    {"wallet", sl__cmd_wallet, "show, issue and withdraw tokens of a wallet on a node"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

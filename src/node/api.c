@@ -210,6 +210,7 @@ static json_t *visible_agreements(sl__node *n, const sl_caller *caller, const ch
             (!provider || strcmp(view.provider, provider) == 0)) {
             json_object_set_new(v, "consumer", json_string(view.consumer));
             json_object_set_new(v, "provider", json_string(view.provider));
+            json_object_set_new(v, "currency", json_string(view.currency));
             json_array_append(out, v);
         }
         if (ch)
@@ -372,6 +373,10 @@ static int issue(void *ctx, sl_req *req, sl_resp *resp)
     if (!u || money_parse(n, req, &m, resp) != 1)
         return 0;
     sl_tx t = {.type = SL_TX_ISSUE, .amount = m.amount};
+    /* A longer name would be cut to another organization's; the transaction checks the rest. */
+    if (strlen(req->params[0]) >= sizeof(t.to))
+        return sl_http_error(resp, 400, SL_EINVAL, "org", "a name has at most %zu bytes",
+                             sizeof(t.to) - 1);
     memcpy(t.currency, m.currency, 4);
     sl_strfmt(t.to, sizeof(t.to), "%s", req->params[0]);
     return submit_reply(n, m.ch, u, &t, NULL, resp);
