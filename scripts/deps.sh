@@ -8,7 +8,7 @@ packages=(
     build-essential cmake pkg-config git
     clang libclang-rt-14-dev clang-format
     libfyaml-dev libjansson-dev libsodium-dev libsqlite3-dev
-    libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev curl python3
+    libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev curl python3 wrk
 )
 
 missing=()

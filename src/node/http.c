@@ -275,6 +275,12 @@ static void observe(sl_http *h, const req_ctx *x, const char *method, int status
     const char *m = x && x->route ? x->route->method : metric_method(method);
     uint64_t ns = x ? now_ns() - x->t0_ns : 0;
     sl__metrics_request(&h->metrics, label, m, status, ns);
+    if (h->set.on_request) {
+        sl_caller nobody = {0};
+        sl_http_request_info info = {method, x && x->route ? x->route->pat.text : NULL, status, ns,
+                                     x ? &x->caller : &nobody};
+        h->set.on_request(h->set.on_request_ctx, &info);
+    }
 }
 
 /* Queues body (whose storage MHD takes over) with status, Content-Type and one optional
@@ -732,6 +738,35 @@ static int addr_parse(const char *addr, uint16_t port, struct sockaddr_storage *
     return SL_EINVAL;
 }
 
+static int hex_val(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Percent-decoding of paths and query values, in place, except that %00 stays as written: a
+ * NUL would end the string early, so "/v1/agreements/web%00junk" would act on "web". */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    size_t w = 0;
+    for (size_t r = 0; s[r]; r++) {
+        int hi = s[r] == '%' ? hex_val(s[r + 1]) : -1;
+        int lo = hi >= 0 ? hex_val(s[r + 2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            s[w++] = (char)(hi << 4 | lo);
+            r += 2;
+        } else {
+            s[w++] = s[r];
+        }
+    }
+    s[w] = '\0';
+    return w;
+}
+
 static struct MHD_Daemon *daemon_start(sl_http *h, struct sockaddr_storage *ss, int v6)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -743,6 +778,7 @@ static struct MHD_Daemon *daemon_start(sl_http *h, struct sockaddr_storage *ss, 
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)h->set.timeout_s, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)h->set.max_connections, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
         {h->set.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
          (intptr_t)h->set.threads, NULL},
         {MHD_OPTION_END, 0, NULL},

@@ -65,12 +65,27 @@ enum {
     SL_ROUTE_PUBLIC = 1 << 0, /* no token needed (health, metrics, openapi) */
 };
 
+/** One answered request, as told to sl_http_settings.on_request. Borrowed for the call. */
+typedef struct sl_http_request_info {
+    const char *method;      /* as the client sent it */
+    const char *route;       /* the matched route's pattern, or NULL when none matched */
+    int status;              /* the status sent */
+    uint64_t ns;             /* from the headers' arrival to the answer */
+    const sl_caller *caller; /* authenticated == 0 before or without authentication */
+} sl_http_request_info;
+
+/** Called once per answered request on the request's thread, where the metrics are counted;
+ * must be thread-safe and quick. */
+typedef void (*sl_http_request_cb)(void *ctx, const sl_http_request_info *info);
+
 /** Server settings; zero fields take the defaults in brackets. */
 typedef struct sl_http_settings {
-    size_t max_body;          /* bytes [1 MiB] */
-    unsigned timeout_s;       /* per connection idle timeout [30] */
-    unsigned threads;         /* [online cpus] */
-    unsigned max_connections; /* [1000] */
+    size_t max_body;               /* bytes [1 MiB] */
+    unsigned timeout_s;            /* per connection idle timeout [30] */
+    unsigned threads;              /* [online cpus] */
+    unsigned max_connections;      /* [1000] */
+    sl_http_request_cb on_request; /* told of every answered request [none] */
+    void *on_request_ctx;          /* its first argument */
 } sl_http_settings;
 
 /** Authenticates a bearer token: fills *caller and returns 1, or 0 for an unknown token. */

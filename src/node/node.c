@@ -5,6 +5,10 @@
  * genesis), then the HTTP API. Stop runs the same in reverse: the API first so no request
  * starts a transaction, then the orderers (they commit what is queued), then the ledgers.
  *
+ * The node logs (log.c, spec.log of its config) its start with its channels and address, its
+ * stop, and at debug one line per answered request (5xx at warn): method, route pattern,
+ * status, duration and the calling user, never the token.
+ *
  * Ownership: the node owns everything it opened. Thread-safety: start/stop from one thread.
  */
 #include <errno.h>
@@ -16,9 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "node/log.h"
 #include "node/node_int.h"
 #include "slaledger/node.h"
 #include "slaledger/sla.h"
+#include "slaledger/version.h"
 
 struct sl_node {
     sl__node n;
@@ -28,6 +34,9 @@ struct sl_node {
     int lock_fd;
     char host[64];
     uint16_t port;
+    sl__log log;
+    int log_ready; /* log initialized */
+    int started;   /* sl_node_start succeeded: the stop is logged */
 };
 
 /* The first diagnostic of a failed document as one error, with file:line:col in front. */
@@ -176,6 +185,40 @@ static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port, s
     return 0;
 }
 
+/* The HTTP layer's per-request callback: one line at debug, or at warn for a server error. */
+static void log_request(void *ctx, const sl_http_request_info *r)
+{
+    sl__log *log = ctx;
+    sl_node_log_level level = r->status >= 500 ? SL_NODE_LOG_WARN : SL_NODE_LOG_DEBUG;
+    if (!sl__log_enabled(log, level))
+        return;
+    sl__log_field f[] = {
+        SL__LOG_S("method", r->method),     SL__LOG_S("route", r->route ? r->route : "(unmatched)"),
+        SL__LOG_I("status", r->status),     SL__LOG_MS("duration_ms", r->ns),
+        SL__LOG_S("user", r->caller->user), SL__LOG_S("org", r->caller->org),
+    };
+    sl__log_write(log, level, "request", f, r->caller->authenticated ? 6 : 4);
+}
+
+/* "node started" with the node's name, organization, channels and address. */
+static void log_started(sl_node *nd)
+{
+    sl_buf chans;
+    char listen[96];
+    sl_buf_init(&chans);
+    for (size_t i = 0; i < nd->n.n_channels; i++)
+        sl_buf_printf(&chans, "%s%s", i ? "," : "", nd->n.channels[i].name);
+    sl_strfmt(listen, sizeof(listen), "%s:%u", nd->host, (unsigned)nd->port);
+    const char *c = sl_buf_cstr(&chans);
+    sl__log_field f[] = {
+        SL__LOG_S("name", nd->cfg->name),  SL__LOG_S("organization", nd->n.org),
+        SL__LOG_S("channels", c ? c : ""), SL__LOG_S("listen", listen),
+        SL__LOG_S("version", SL_VERSION),
+    };
+    sl__log_write(&nd->log, SL_NODE_LOG_INFO, "node started", f, 5);
+    sl_buf_release(&chans);
+}
+
 static int start_api(sl_node *nd, const char *listen, sl_error *err)
 {
     char *host = nd->host;
@@ -184,8 +227,9 @@ static int start_api(sl_node *nd, const char *listen, sl_error *err)
     int rc = listen ? parse_listen(listen, host, sizeof(nd->host), &port, err) : 0;
     if (!rc && strcmp(host, "localhost") == 0)
         sl_strfmt(host, sizeof(nd->host), "127.0.0.1");
+    sl_http_settings set = {.on_request = log_request, .on_request_ctx = &nd->log};
     if (!rc)
-        rc = sl_http_new(NULL, auth_token, nd, &nd->n.http, err);
+        rc = sl_http_new(&set, auth_token, nd, &nd->n.http, err);
     if (!rc && (rc = sl__api_register(&nd->n)))
         sl_error_set(err, rc, NULL, "out of memory");
     if (!rc)
@@ -208,6 +252,12 @@ int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl
         diag_error(err, config_path, rc, &d);
         goto fail;
     }
+    if ((rc = sl__log_init(&nd->log, stderr, nd->cfg->log_format, nd->cfg->log_level, "node"))) {
+        sl_error_set(err, rc, NULL, "out of memory");
+        goto fail;
+    }
+    nd->log_ready = 1;
+    nd->n.log = &nd->log;
     if ((rc = lock_data_dir(nd, err)) || (rc = load_files(nd, err)))
         goto fail;
     nd->n.channels = calloc(nd->cfg->n_channels, sizeof(*nd->n.channels));
@@ -220,6 +270,8 @@ int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl
             goto fail;
     if ((rc = start_api(nd, listen, err)))
         goto fail;
+    nd->started = 1;
+    log_started(nd);
     *out = nd;
     return 0;
 fail:
@@ -241,6 +293,8 @@ void sl_node_stop(sl_node *nd)
 {
     if (!nd)
         return;
+    if (nd->started)
+        sl__log_write(&nd->log, SL_NODE_LOG_INFO, "node stopping", NULL, 0);
     sl_http_free(nd->n.http);
     nd->n.http = NULL; /* block callbacks of the last blocks broadcast nothing */
     /* Every slot was zeroed, so a channel that failed half way frees what it opened. */
@@ -258,6 +312,11 @@ void sl_node_stop(sl_node *nd)
     sl_node_config_free(nd->cfg);
     if (nd->lock_fd >= 0)
         close(nd->lock_fd); /* releases the lock */
+    if (nd->started)
+        sl__log_write(&nd->log, SL_NODE_LOG_INFO, "node stopped", NULL, 0);
+    nd->n.log = NULL;
+    if (nd->log_ready)
+        sl__log_release(&nd->log);
     pthread_cond_destroy(&nd->n.wait_cv);
     pthread_mutex_destroy(&nd->n.wait_mu);
     free(nd);

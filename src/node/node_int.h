@@ -61,6 +61,8 @@ typedef struct sl__node {
     sl__waiter *waiters;
     sl__paper paper[2]; /* /aws/services, /azure/services */
     uint64_t nonce;     /* under wait_mu */
+    /* The node's logger (log.h), owned by node.c; NULL writes through the default one. */
+    struct sl__log *log;
 } sl__node;
 
 /* submit.c */

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "node/log.h"
 #include "node/node_int.h"
 
 #define TX_LIFETIME_MS (10LL * 60 * 1000)
@@ -187,8 +188,9 @@ void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *er
     sl__channel *ch = arg;
     sl__node *n = ch->node;
     if (!info) {
-        fprintf(stderr, "slaledger node: channel %s: block not committed: %s\n", ch->name,
-                err ? err->msg : "unknown error");
+        sl__log_field f[] = {SL__LOG_S("channel", ch->name),
+                             SL__LOG_S("error", err ? err->msg : "unknown error")};
+        sl__log_write(n->log, SL_NODE_LOG_ERROR, "block not committed", f, 2);
         return;
     }
     pthread_mutex_lock(&n->wait_mu);

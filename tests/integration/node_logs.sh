@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The node's logs (spec.log, src/node/log.c) from a real node made by `slaledger init`:
+#   json + debug: every log line is one JSON object; the start line names the channels and the
+#     address the node listens on; each request gives one line with method, route pattern,
+#     status, duration and (when authenticated) the user; no token text (slt_...) appears even
+#     when the tokens are sent, good or bad; the stop is logged.
+#   text + info: the start line is "TIME info node: node started ... channels=... listen=...",
+#     and requests are not logged at info.
+set -euo pipefail
+bin=${SL_BIN:?}
+tmp=$(mktemp -d)
+node_pid=
+cleanup() {
+    [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    [ -f "$tmp/node.err" ] && { echo "--- node stderr" >&2; tail -n 20 "$tmp/node.err" >&2; }
+    exit 1
+}
+
+start_node() {
+    "$bin" node --config "$tmp/net/univie.yaml" --listen 127.0.0.1:0 >"$tmp/node.out" \
+        2>"$tmp/node.err" &
+    node_pid=$!
+    for _ in $(seq 100); do
+        grep -q "listening on" "$tmp/node.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    url=$(grep -o 'http://[0-9.:]*' "$tmp/node.out") || fail "node did not start"
+}
+
+stop_node() {
+    kill -TERM "$node_pid"
+    local rc=0
+    timeout 10 tail --pid="$node_pid" -f /dev/null || fail "node did not stop on SIGTERM"
+    wait "$node_pid" || rc=$?
+    node_pid=
+    [ "$rc" -eq 0 ] || fail "node exited $rc after SIGTERM"
+}
+
+token() { grep -E "^ *$1 " "$tmp/net/tokens.txt" | grep -o 'slt_[A-Za-z0-9_-]*'; }
+
+# req EXPECTED_STATUS METHOD PATH [TOKEN] [curl args...]
+req() {
+    local want=$1 method=$2 path=$3 tok=${4:-} got
+    shift 4 || shift $#
+    local auth=()
+    [ -n "$tok" ] && auth=(-H "Authorization: Bearer $tok")
+    got=$(timeout 30 curl -s -o /dev/null -w '%{http_code}' -X "$method" "${auth[@]}" "$@" \
+        "$url$path")
+    [ "$got" = "$want" ] || fail "$method $path: HTTP $got, expected $want"
+}
+
+set_log() { # FORMAT LEVEL
+    sed -i -E "s/^( *)log: .*/\1log: {format: $1, level: $2}/" "$tmp/net/univie.yaml"
+    grep -q "log: {format: $1, level: $2}" "$tmp/net/univie.yaml" || fail "cannot set log: $1 $2"
+}
+
+timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
+alice=$(token alice) treasury=$(token treasury)
+
+# --- json at debug ---
+set_log json debug
+start_node
+port=${url##*:}
+req 200 GET /v1/health ""
+req 200 GET /v1/agreements "$alice"
+req 401 GET /v1/agreements "slt_not-a-real-token-but-shaped-like-one"
+req 404 GET "/v1/agreements/%0a%22x%00" "$alice"
+req 404 GET /no/such/route "$alice"
+req 405 DELETE /v1/health ""
+req 201 POST /v1/wallets/univie/issue "$treasury" \
+    -d '{"amount":"10.00","currency":"EUR","channel":"univie-aws"}'
+stop_node
+
+timeout 30 python3 - "$tmp/node.err" "$port" <<'EOF' || fail "json log check failed"
+import json, sys
+path, port = sys.argv[1], sys.argv[2]
+text = open(path, encoding="utf-8").read()
+assert "slt_" not in text, "token text in the log"
+lines = [l for l in text.splitlines() if l.startswith("{")]
+recs = [json.loads(l) for l in lines]  # every JSON-looking line must parse
+for r in recs:
+    assert {"time", "level", "msg"} <= r.keys(), r
+    assert r["time"].endswith("Z") and len(r["time"]) == 24, r["time"]
+    assert r["level"] in ("debug", "info", "warn", "error"), r
+start = [r for r in recs if r["msg"] == "node started"]
+assert len(start) == 1, start
+s = start[0]
+assert s["level"] == "info" and s["channels"] == "univie-aws,univie-azure", s
+assert s["listen"] == "127.0.0.1:" + port and s["organization"] == "univie", s
+reqs = [r for r in recs if r["msg"] == "request"]
+assert len(reqs) == 7, [(r["method"], r["route"], r["status"]) for r in reqs]
+for r in reqs:
+    assert r["level"] == "debug", r
+    assert isinstance(r["status"], int) and isinstance(r["duration_ms"], (int, float)), r
+    assert r["duration_ms"] >= 0, r
+seen = [(r["method"], r["route"], r["status"], r.get("user")) for r in reqs]
+want = [
+    ("GET", "/v1/health", 200, None),
+    ("GET", "/v1/agreements", 200, "alice"),
+    ("GET", "/v1/agreements", 401, None),
+    ("GET", "/v1/agreements/{name}", 404, "alice"),
+    ("GET", "(unmatched)", 404, None),
+    ("DELETE", "(unmatched)", 405, None),
+    ("POST", "/v1/wallets/{org}/issue", 201, "treasury"),
+]
+assert seen == want, seen
+assert [r["msg"] for r in recs][-2:] == ["node stopping", "node stopped"], recs[-2:]
+EOF
+grep -q "$alice" "$tmp/node.err" && fail "alice's token in the log"
+grep -q "$treasury" "$tmp/node.err" && fail "the treasury's token in the log"
+
+# --- text at info ---
+set_log text info
+start_node
+req 200 GET /v1/health ""
+req 200 GET /v1/agreements "$alice"
+stop_node
+ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
+grep -Eq "^$ts info node: node started .*channels=univie-aws,univie-azure listen=${url#http://}( |$)" \
+    "$tmp/node.err" || fail "no text start line"
+grep -Eq "^$ts info node: node stopped$" "$tmp/node.err" || fail "no text stop line"
+grep -q ' request ' "$tmp/node.err" && fail "a request logged at info"
+grep -q 'slt_' "$tmp/node.err" && fail "token text in the text log"
+echo "ok"
