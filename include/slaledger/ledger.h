@@ -14,8 +14,9 @@
  *
  * Each block is committed in one SQLite transaction (WAL, synchronous=FULL): a block is wholly
  * in the database or not at all. Opening a ledger replays its blocks into a fresh contract and
- * checks every state hash. Threading: an sl_ledger serializes its own use with a mutex; any
- * thread may call any function. Formats are documented in docs/ledger-format.md.
+ * checks every state hash. Threading: an sl_ledger guards itself with a read-write lock (reads
+ * of the contract and the world state run in parallel, commits alone); any thread may call any
+ * function. Formats are documented in docs/ledger-format.md.
  */
 #ifndef SLALEDGER_LEDGER_H
 #define SLALEDGER_LEDGER_H

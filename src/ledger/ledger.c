@@ -6,9 +6,9 @@
  * Invariant: outside a call, the contract is exactly the state after the stored head block.
  * If storing a block fails after the contract applied it, the ledger marks itself broken and
  * rebuilds the contract from the store before doing anything else, so memory never runs ahead
- * of disk. Thread-safety: every public function takes the ledger's mutex, except the stateless
- * part of precheck (decode, certificate, signature), which runs outside it so that API threads
- * verify signatures in parallel.
+ * of disk. Thread-safety: a read-write lock: readers of the contract (height, with_contract)
+ * share it, commits and users of the store's shared statements hold it alone; precheck needs
+ * none (its id sets lock themselves), so API threads verify signatures in parallel.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,12 +171,12 @@ int sl_ledger_open(const char *path, unsigned flags, sl_ledger **out, sl_error *
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
     l->flags = flags;
     l->threads = online_cpus();
-    if (pthread_mutex_init(&l->mu, NULL)) {
+    if (pthread_rwlock_init(&l->mu, NULL)) {
         free(l);
         return sl_error_set(err, SL_ENOMEM, NULL, "cannot create a mutex");
     }
     if (sl__ids_init(&l->certs) || sl__ids_init(&l->seen) || sl__ids_init(&l->prechecked)) {
-        pthread_mutex_destroy(&l->mu);
+        pthread_rwlock_destroy(&l->mu);
         free(l);
         return sl_error_set(err, SL_ENOMEM, NULL, "cannot create a mutex");
     }
@@ -203,7 +203,7 @@ void sl_ledger_close(sl_ledger *l)
     sl__ids_release(&l->seen);
     sl__ids_release(&l->prechecked);
     sl__ids_release(&l->certs);
-    pthread_mutex_destroy(&l->mu);
+    pthread_rwlock_destroy(&l->mu);
     free(l->genesis);
     free(l->codes);
     free(l->ids);
@@ -217,19 +217,19 @@ const sl_channel_spec *sl_ledger_channel(const sl_ledger *l)
 
 uint64_t sl_ledger_height(sl_ledger *l, uint8_t head[SL_HASH_LEN])
 {
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_rdlock(&l->mu);
     uint64_t h = l->head.height;
     if (head)
         memcpy(head, l->head_hash, SL_HASH_LEN);
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     return h;
 }
 
 int sl_ledger_with_contract(sl_ledger *l, int (*fn)(const sl_contract *c, void *arg), void *arg)
 {
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_rdlock(&l->mu);
     int rc = l->broken ? SL_ESTATE : fn(l->contract, arg);
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     return rc;
 }
 
@@ -369,7 +369,7 @@ int sl_ledger_commit(sl_ledger *l, const uint8_t *const *txs, const size_t *lens
     b.slots = calloc(n ? n : 1, sizeof(*b.slots));
     if (!b.slots)
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_wrlock(&l->mu);
     int rc = ready(l, err);
     if (rc)
         goto out;
@@ -386,7 +386,7 @@ int sl_ledger_commit(sl_ledger *l, const uint8_t *const *txs, const size_t *lens
     const void *kc[2] = {key, cert};
     rc = run_block(l, &b, finish_sign, kc, info, err);
 out:
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     slots_release(b.slots, n);
     sl__batch_release(&b);
     return rc;
@@ -428,7 +428,7 @@ int sl_ledger_append(sl_ledger *l, const uint8_t *block, size_t len, sl_commit_i
         sl_block_free(blk);
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
     }
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_wrlock(&l->mu);
     const sl_block_header *h = &blk->header;
     if ((rc = ready(l, err)))
         goto out;
@@ -454,7 +454,7 @@ int sl_ledger_append(sl_ledger *l, const uint8_t *block, size_t len, sl_commit_i
     b.header.time_ms = h->time_ms;
     rc = run_block(l, &b, finish_compare, h, info, err);
 out:
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     slots_release(b.slots, blk->n);
     sl__batch_release(&b);
     sl_block_free(blk);
@@ -463,7 +463,7 @@ out:
 
 int sl_ledger_block(sl_ledger *l, uint64_t height, sl_buf *out, sl_error *err)
 {
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_wrlock(&l->mu);
     int rc = 0;
     if (height == 0) {
         sl_buf_put(out, l->genesis, l->genesis_len);
@@ -488,7 +488,7 @@ int sl_ledger_block(sl_ledger *l, uint64_t height, sl_buf *out, sl_error *err)
     free(lens);
     sl__stored_block_release(&sb);
 out:
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     if (rc == SL_ENOMEM)
         sl_error_set(err, rc, NULL, "out of memory");
     return rc;

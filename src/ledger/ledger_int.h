@@ -95,7 +95,9 @@ typedef struct sl__batch {
 typedef struct sl__store sl__store;
 
 struct sl_ledger {
-    pthread_mutex_t mu;
+    /* Readers of the contract and of SQLite through statements prepared per call share it;
+     * commits, and users of the store's shared prepared statements, hold it alone. */
+    pthread_rwlock_t mu;
     unsigned flags;
     sl__store *store;
     sl_channel_spec *channel;

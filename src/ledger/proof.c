@@ -84,7 +84,7 @@ out:
 
 int sl_ledger_proof(sl_ledger *l, const uint8_t id[SL_HASH_LEN], sl_buf *out, sl_error *err)
 {
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_wrlock(&l->mu);
     sqlite3 *db = sl__store_db(l->store);
     sqlite3_stmt *q = NULL;
     int rc;
@@ -103,7 +103,7 @@ int sl_ledger_proof(sl_ledger *l, const uint8_t id[SL_HASH_LEN], sl_buf *out, sl
             rc = sl_error_set(err, SL_ENOENT, "id", "no such transaction in the ledger");
     }
     sqlite3_finalize(q);
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     return rc;
 }
 

@@ -6,7 +6,8 @@
  * Both read the txs table of the store (store.c) directly with statements prepared per call;
  * nothing here writes. Heights beyond the ledger's head are refused even if rows exist (they
  * could only be left over from tampering), so answers always agree with the replayed head.
- * Thread-safety: every function takes the ledger's mutex around its SQLite use, like proof.c.
+ * Thread-safety: every function takes the ledger's lock shared (statements prepared per call
+ * may run on one connection from several threads; SQLite serializes them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +44,13 @@ int sl_ledger_block_codes(sl_ledger *l, uint64_t height, sl_buf *out, sl_error *
 {
     int rc;
 
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_rdlock(&l->mu);
     if (height > l->head.height)
         rc = sl_error_set(err, SL_ENOENT, "height", "no block %llu: the head is block %llu",
                           (unsigned long long)height, (unsigned long long)l->head.height);
     else
         rc = read_codes(l, height, out, err);
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     return rc;
 }
 
@@ -114,9 +115,9 @@ int sl_ledger_tx(sl_ledger *l, const uint8_t id[SL_HASH_LEN], sl_tx_record *rec,
     int rc;
 
     memset(rec, 0, sizeof(*rec));
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_rdlock(&l->mu);
     rc = find_tx(l, id, rec, bytes, err);
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     if (rc) {
         memset(rec, 0, sizeof(*rec));
         if (bytes && !bytes->err)
@@ -135,7 +136,7 @@ static int each_row(sl_ledger *l, const char *sql, const char *arg,
     sqlite3_stmt *q = NULL;
     int rc = 0, step;
 
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_rdlock(&l->mu);
     if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
         rc = db_error(db, err);
         goto out;
@@ -149,7 +150,7 @@ static int each_row(sl_ledger *l, const char *sql, const char *arg,
         rc = db_error(db, err);
 out:
     sqlite3_finalize(q);
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     return rc;
 }
 
@@ -190,7 +191,7 @@ int sl_ledger_events(sl_ledger *l, const sl_event_query *q,
     sqlite3_stmt *st = NULL;
     int rc = 0, step;
 
-    pthread_mutex_lock(&l->mu);
+    pthread_rwlock_rdlock(&l->mu);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = db_error(db, err);
         goto out;
@@ -227,6 +228,6 @@ int sl_ledger_events(sl_ledger *l, const sl_event_query *q,
         rc = db_error(db, err);
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&l->mu);
+    pthread_rwlock_unlock(&l->mu);
     return rc;
 }
