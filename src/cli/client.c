@@ -553,3 +553,30 @@ const char *sl__jint(const json_t *o, const char *key, char *buf, size_t cap)
         sl_strfmt(buf, cap, "-");
     return buf;
 }
+
+int sl__client_filtered(const sl__cli_spec *spec, int argc, char **argv, sl__client_opts *o,
+                        const sl__client_filter *f, const char *suffix,
+                        int (*print)(const json_t *j))
+{
+    sl__client c = {0};
+    sl_buf query;
+    json_t *j = NULL;
+    int nargs, rc;
+
+    if ((rc = sl__cli_parse(spec, argc, argv, &nargs)) >= 0)
+        return rc;
+    sl_buf_init(&query);
+    if ((rc = sl__client_filter_query(spec->command, f, &query)) == 0 &&
+        (rc = sl__client_open(&c, spec->command, o)) == 0)
+        rc = sl__client_get_agreement(&c, argv[1], suffix, &query, &j);
+    if (rc == 0 && o->json) {
+        rc = sl__client_print_json(&c, j);
+        j = NULL;
+    } else if (rc == 0) {
+        rc = print(j);
+    }
+    json_decref(j);
+    sl_buf_release(&query);
+    sl__client_close(&c);
+    return rc;
+}

@@ -111,6 +111,16 @@ typedef struct sl__client_filter {
 int sl__client_filter_query(const char *command, const sl__client_filter *f, sl_buf *path);
 
 /**
+ * The body of the filtered listing commands (`service history`, `agreement events`): parses
+ * argv with spec (whose options fill *o and *f), GETs /v1/agreements/{argv[1]}{suffix} with
+ * the filter as its query, and prints the answer as JSON (--json) or with print. Returns the
+ * command's exit code.
+ */
+int sl__client_filtered(const sl__cli_spec *spec, int argc, char **argv, sl__client_opts *o,
+                        const sl__client_filter *f, const char *suffix,
+                        int (*print)(const json_t *j));
+
+/**
  * Prints the answer to a write, {"agreement", "channel", "transaction", "height", ...}, as
  * "LEAD: channel C, transaction ID, block H" (LEAD formatted from fmt), or as JSON with
  * c's --json; drops the reference. 0 or SL_EXIT_IO.

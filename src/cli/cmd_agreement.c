@@ -396,7 +396,7 @@ static int print_events(const json_t *j)
 static int cmd_events(int argc, char **argv)
 {
     sl__client_opts o;
-    sl__client_filter f;
+    sl__client_filter f = {0};
     const sl__opt opts[] = {SL__CLIENT_OPTS(o),
                             {"--kind", &f.kind, NULL},
                             {"--objective", &f.objective, NULL},
@@ -405,27 +405,7 @@ static int cmd_events(int argc, char **argv)
                             {"--limit", &f.limit, NULL},
                             {"--offset", &f.offset, NULL}};
     const sl__cli_spec spec = {"agreement events", events_usage, opts, 9, 1, 1};
-    sl__client c = {0};
-    sl_buf query;
-    json_t *j = NULL;
-    int nargs, rc;
-
-    if ((rc = sl__cli_parse(&spec, argc, argv, &nargs)) >= 0)
-        return rc;
-    sl_buf_init(&query);
-    if ((rc = sl__client_filter_query(spec.command, &f, &query)) == 0 &&
-        (rc = sl__client_open(&c, spec.command, &o)) == 0)
-        rc = sl__client_get_agreement(&c, argv[1], "/events", &query, &j);
-    if (rc == 0 && o.json) {
-        rc = sl__client_print_json(&c, j);
-        j = NULL;
-    } else if (rc == 0) {
-        rc = print_events(j);
-    }
-    json_decref(j);
-    sl_buf_release(&query);
-    sl__client_close(&c);
-    return rc;
+    return sl__client_filtered(&spec, argc, argv, &o, &f, "/events", print_events);
 }
 
 /* ---- the group ---- */

@@ -124,27 +124,7 @@ static int cmd_history(int argc, char **argv)
                             {"--from", &f.from, NULL},   {"--to", &f.to, NULL},
                             {"--limit", &f.limit, NULL}, {"--offset", &f.offset, NULL}};
     const sl__cli_spec spec = {"service history", history_usage, opts, 8, 1, 1};
-    sl__client c = {0};
-    sl_buf query;
-    json_t *j = NULL;
-    int nargs, rc;
-
-    if ((rc = sl__cli_parse(&spec, argc, argv, &nargs)) >= 0)
-        return rc;
-    sl_buf_init(&query);
-    if ((rc = sl__client_filter_query(spec.command, &f, &query)) == 0 &&
-        (rc = sl__client_open(&c, spec.command, &o)) == 0)
-        rc = sl__client_get_agreement(&c, argv[1], "/history", &query, &j);
-    if (rc == 0 && o.json) {
-        rc = sl__client_print_json(&c, j);
-        j = NULL;
-    } else if (rc == 0) {
-        rc = print_history(j);
-    }
-    json_decref(j);
-    sl_buf_release(&query);
-    sl__client_close(&c);
-    return rc;
+    return sl__client_filtered(&spec, argc, argv, &o, &f, "/history", print_history);
 }
 
 /* ---- the group ---- */
