@@ -9,22 +9,7 @@ set -euo pipefail
 bin=${SL_BIN:?}
 src=${SL_SOURCE_DIR:?}
 tmp=$(mktemp -d)
-node_pid=
-cleanup() {
-    [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in out err node.err; do
-        [ -s "$tmp/$f" ] && { echo "--- $f" >&2; tail -n 20 "$tmp/$f" >&2; }
-    done
-    exit 1
-}
-
-token() { grep -E "^ *$1 " "$tmp/net/tokens.txt" | grep -o 'slt_[A-Za-z0-9_-]*'; }
+. "${SL_SOURCE_DIR:?}/scripts/lib/node.sh"
 
 # sl WANT_RC USER ARGS...: runs the CLI as USER ("-" for no token); stdout in $tmp/out, stderr
 # in $tmp/err; fails unless it exits WANT_RC.
@@ -73,14 +58,7 @@ sl 2 - agreement list --node ftp://example.com
 
 # --- a node ---
 timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
-"$bin" node --config "$tmp/net/univie.yaml" --listen 127.0.0.1:0 >"$tmp/node.out" \
-    2>"$tmp/node.err" &
-node_pid=$!
-for _ in $(seq 200); do
-    grep -q "listening on" "$tmp/node.out" 2>/dev/null && break
-    sleep 0.05
-done
-url=$(grep -o 'http://[0-9.:]*' "$tmp/node.out") || fail "node did not start"
+start_node "$tmp/net/univie.yaml"
 export SLALEDGER_NODE=$url
 sl 2 alice agreement list --node http://192.0.2.1:8640 # a token never goes out in clear
 has 'refusing to send a token' err
@@ -193,11 +171,6 @@ sl 0 bob wallet show aws
 has '^wallet of aws: no balances$'
 
 # --- a clean stop ---
-kill -TERM "$node_pid"
-rc=0
-timeout 20 tail --pid="$node_pid" -f /dev/null || fail "node did not stop on SIGTERM"
-wait "$node_pid" || rc=$?
-node_pid=
-[ "$rc" -eq 0 ] || fail "node exited $rc after SIGTERM"
+stop_node
 sl 3 alice agreement list # and now nobody answers
 echo "ok: cli_client"

@@ -8,40 +8,7 @@ set -euo pipefail
 bin=${SL_BIN:?}
 src=${SL_SOURCE_DIR:?}
 tmp=$(mktemp -d)
-node_pid=
-cleanup() {
-    [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$tmp/node.err" ] && { echo "--- node stderr" >&2; tail -n 20 "$tmp/node.err" >&2; }
-    exit 1
-}
-
-start_node() {
-    "$bin" node --config "$tmp/net/univie.yaml" --listen 127.0.0.1:0 >"$tmp/node.out" \
-        2>"$tmp/node.err" &
-    node_pid=$!
-    for _ in $(seq 100); do
-        grep -q "listening on" "$tmp/node.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    url=$(grep -o 'http://[0-9.:]*' "$tmp/node.out") || fail "node did not start"
-}
-
-stop_node() {
-    kill -TERM "$node_pid"
-    local rc=0
-    timeout 10 tail --pid="$node_pid" -f /dev/null || fail "node did not stop on SIGTERM"
-    wait "$node_pid" || rc=$?
-    node_pid=
-    [ "$rc" -eq 0 ] || fail "node exited $rc after SIGTERM"
-}
-
-token() { grep -E "^ *$1 " "$tmp/net/tokens.txt" | grep -o 'slt_[A-Za-z0-9_-]*'; }
+. "${SL_SOURCE_DIR:?}/scripts/lib/node.sh"
 
 # call EXPECTED_STATUS METHOD PATH [TOKEN] [curl args...]: the body lands in $tmp/body
 call() {
@@ -62,7 +29,7 @@ jcheck() { # PYTHON_EXPRESSION over d, the last body
 timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
 alice=$(token alice) bob=$(token bob) carol=$(token carol) dave=$(token dave)
 treasury=$(token treasury)
-start_node
+start_node "$tmp/net/univie.yaml"
 
 # --- health and auth ---
 call 200 GET /v1/health ""
@@ -170,7 +137,7 @@ timeout 10 "$bin" node --config "$tmp/net/univie.yaml" --listen 127.0.0.1:0 >/de
 
 # --- stop, restart, state intact, ledger audits clean ---
 stop_node
-start_node
+start_node "$tmp/net/univie.yaml"
 call 200 GET /v1/agreements/vm-web-01 "$alice"
 jcheck 'd["status"] == "active" and d["escrow"] == "1000.00"'
 stop_node

@@ -14,28 +14,11 @@ set -euo pipefail
 bin=${SL_BIN:?}
 src=${SL_SOURCE_DIR:?}
 tmp=$(mktemp -d)
-node_pid=
-cleanup() {
-    [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$tmp/node.err" ] && { echo "--- node stderr" >&2; tail -n 20 "$tmp/node.err" >&2; }
-    exit 1
-}
+. "${SL_SOURCE_DIR:?}/scripts/lib/node.sh"
 
 timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
-"$bin" node --config "$tmp/net/univie.yaml" --listen 127.0.0.1:0 >"$tmp/node.out" \
-    2>"$tmp/node.err" &
-node_pid=$!
-for _ in $(seq 100); do
-    grep -q "listening on" "$tmp/node.out" 2>/dev/null && break
-    sleep 0.05
-done
-port=$(grep -o 'http://[0-9.:]*' "$tmp/node.out" | sed 's/.*://') || fail "node did not start"
+start_node "$tmp/net/univie.yaml"
+port=${url##*:}
 
 timeout 300 python3 - "$port" "$tmp/net/tokens.txt" "$src/examples/aws-ec2-vm.yaml" <<'EOF' ||
 import json, socket, sys
@@ -373,11 +356,6 @@ if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation|Assertion
     "$tmp/node.err"; then
     fail "the node reported a crash"
 fi
-kill -TERM "$node_pid"
-rc=0
-timeout 20 tail --pid="$node_pid" -f /dev/null || fail "node did not stop on SIGTERM"
-wait "$node_pid" || rc=$?
-node_pid=
-[ "$rc" -eq 0 ] || fail "node exited $rc after SIGTERM"
+stop_node
 grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp/node.err" && fail "sanitizer report"
 echo "ok"

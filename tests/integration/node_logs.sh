@@ -9,40 +9,7 @@
 set -euo pipefail
 bin=${SL_BIN:?}
 tmp=$(mktemp -d)
-node_pid=
-cleanup() {
-    [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$tmp/node.err" ] && { echo "--- node stderr" >&2; tail -n 20 "$tmp/node.err" >&2; }
-    exit 1
-}
-
-start_node() {
-    "$bin" node --config "$tmp/net/univie.yaml" --listen 127.0.0.1:0 >"$tmp/node.out" \
-        2>"$tmp/node.err" &
-    node_pid=$!
-    for _ in $(seq 100); do
-        grep -q "listening on" "$tmp/node.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    url=$(grep -o 'http://[0-9.:]*' "$tmp/node.out") || fail "node did not start"
-}
-
-stop_node() {
-    kill -TERM "$node_pid"
-    local rc=0
-    timeout 10 tail --pid="$node_pid" -f /dev/null || fail "node did not stop on SIGTERM"
-    wait "$node_pid" || rc=$?
-    node_pid=
-    [ "$rc" -eq 0 ] || fail "node exited $rc after SIGTERM"
-}
-
-token() { grep -E "^ *$1 " "$tmp/net/tokens.txt" | grep -o 'slt_[A-Za-z0-9_-]*'; }
+. "${SL_SOURCE_DIR:?}/scripts/lib/node.sh"
 
 # req EXPECTED_STATUS METHOD PATH [TOKEN] [curl args...]
 req() {
@@ -65,7 +32,7 @@ alice=$(token alice) treasury=$(token treasury)
 
 # --- json at debug ---
 set_log json debug
-start_node
+start_node "$tmp/net/univie.yaml"
 port=${url##*:}
 req 200 GET /v1/health ""
 req 200 GET /v1/agreements "$alice"
@@ -117,7 +84,7 @@ grep -q "$treasury" "$tmp/node.err" && fail "the treasury's token in the log"
 
 # --- text at info ---
 set_log text info
-start_node
+start_node "$tmp/net/univie.yaml"
 req 200 GET /v1/health ""
 req 200 GET /v1/agreements "$alice"
 stop_node
