@@ -1,5 +1,6 @@
 # Everyday verbs over CMake. The real build lives in CMakeLists.txt.
 #   make            build (build/)
+#   make demo       the main job on the embedded default: a one-machine network, an agreement's life
 #   make check      install missing deps, build, run every test (SANITIZE=address,undefined in CI)
 #   make bench      optimised build in build-bench/, run every bench/ program
 #   make fuzz       clang + libFuzzer build in build-fuzz/, run each target FUZZ_SECONDS
@@ -11,7 +12,7 @@ FUZZ_SECONDS ?= 30
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 SOURCES       = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps check bench fuzz format format-check torture clean
+.PHONY: all deps demo check bench fuzz format format-check torture clean
 
 all: $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -22,6 +23,9 @@ $(BUILD)/Makefile:
 
 deps:
 	@bash scripts/deps.sh
+
+demo: all
+	@SL_BIN=$(CURDIR)/$(BUILD)/slaledger bash scripts/demo.sh
 
 check: deps
 	@cmake -S . -B $(BUILD) -DSANITIZE=$(SANITIZE) >/dev/null
