@@ -83,3 +83,14 @@ int sl__doc_parse(void *build, const char *text, size_t len, const sl__doc_kind 
         return ctx->first ? ctx->first : SL_EINVAL;
     return 0;
 }
+
+int sl__doc_args(sl__ctx *ctx, const char *text, size_t len, void *out)
+{
+    void *none = NULL;
+    if (out)
+        memcpy(out, &none, sizeof(none)); /* out points at a T *, whatever T is */
+    if (out && (text || len == 0))
+        return 0;
+    sl__error(ctx, NULL, SL_EINVAL, "", "no document given");
+    return SL_EINVAL;
+}

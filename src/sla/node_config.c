@@ -552,12 +552,8 @@ int sl_node_config_parse(const char *text, size_t len, const char *filename, sl_
     int rc;
 
     (void)filename; /* diagnostics carry positions; the caller adds the file name */
-    if (out)
-        *out = NULL;
-    if (!out || (!text && len > 0)) {
-        sl__error(&b.ctx, NULL, SL_EINVAL, "", "no document given");
-        return SL_EINVAL;
-    }
+    if ((rc = sl__doc_args(&b.ctx, text, len, out)))
+        return rc;
     b.cfg = config_new();
     if (!b.cfg) {
         sl__nomem(&b.ctx);

@@ -329,12 +329,8 @@ int sl_secrets_parse(const char *text, size_t len, const char *filename, sl_secr
     int rc;
 
     (void)filename; /* diagnostics carry positions; the caller adds the file name */
-    if (out)
-        *out = NULL;
-    if (!out || (!text && len > 0)) {
-        sl__error(&b.ctx, NULL, SL_EINVAL, "", "no document given");
-        return SL_EINVAL;
-    }
+    if ((rc = sl__doc_args(&b.ctx, text, len, out)))
+        return rc;
     b.s = calloc(1, sizeof(*b.s));
     if (!b.s) {
         sl__nomem(&b.ctx);
@@ -536,12 +532,8 @@ int sl_tokens_parse(const char *text, size_t len, const char *filename, sl_token
     int rc;
 
     (void)filename; /* diagnostics carry positions; the caller adds the file name */
-    if (out)
-        *out = NULL;
-    if (!out || (!text && len > 0)) {
-        sl__error(&b.ctx, NULL, SL_EINVAL, "", "no document given");
-        return SL_EINVAL;
-    }
+    if ((rc = sl__doc_args(&b.ctx, text, len, out)))
+        return rc;
     b.t = calloc(1, sizeof(*b.t));
     if (!b.t) {
         sl__nomem(&b.ctx);

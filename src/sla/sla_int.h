@@ -87,6 +87,13 @@ typedef struct sl__doc_kind {
  */
 int sl__doc_parse(void *build, const char *text, size_t len, const sl__doc_kind *k);
 
+/**
+ * The argument check every public parse function starts with: out (a pointer to the caller's
+ * result pointer, which is cleared) must be given, and text unless len is 0. 0 to go on, or
+ * SL_EINVAL reported through ctx ("no document given").
+ */
+int sl__doc_args(sl__ctx *ctx, const char *text, size_t len, void *out);
+
 /** Records one problem at node `at` (position 0:0 when NULL) under the given field path. */
 void sl__error(sl__ctx *c, const sl__ynode *at, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

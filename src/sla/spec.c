@@ -233,12 +233,8 @@ int sl_sla_parse(const char *text, size_t len, const char *filename, sl_agreemen
     int rc;
 
     (void)filename; /* diagnostics carry positions; the caller adds the file name */
-    if (out)
-        *out = NULL;
-    if (!out || (!text && len > 0)) {
-        sl__error(&b.ctx, NULL, SL_EINVAL, "", "no document given");
-        return SL_EINVAL;
-    }
+    if ((rc = sl__doc_args(&b.ctx, text, len, out)))
+        return rc;
     b.spec = calloc(1, sizeof(*b.spec));
     if (!b.spec) {
         sl__nomem(&b.ctx);
