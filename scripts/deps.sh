@@ -9,6 +9,7 @@ packages=(
     clang libclang-rt-14-dev clang-format
     libfyaml-dev libjansson-dev libsodium-dev libsqlite3-dev
     libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev curl python3 wrk
+    openssl prometheus
 )
 
 missing=()

@@ -14,12 +14,13 @@
 
 #include "sla_int.h"
 
-#define SOURCE_KEYS_MAX 8
+#define SOURCE_KEYS_MAX 12
 
 typedef enum vcheck {
     V_TEXT,     /* a non-empty single-line string */
     V_NAME,     /* a name (credentials, agents) */
-    V_URL,      /* http:// or https:// */
+    V_URL,       /* http:// or https:// */
+    V_PROBE_URL, /* http://, https:// or tcp://host:port */
     V_METHOD,   /* GET or HEAD */
     V_STATUS,   /* an HTTP status 100..599 */
     V_DURATION, /* a positive duration */
@@ -40,11 +41,13 @@ static const src_key azure_keys[] = {
     {"subscription", 1, V_TEXT}, {"resource_group", 1, V_TEXT},
     {"vm", 1, V_TEXT},           {"tenant", 1, V_TEXT},
     {"credentials", 1, V_NAME},  {"endpoint", 0, V_URL},
-    {"metric", 0, V_TEXT},       {NULL, 0, V_TEXT},
+    {"login_endpoint", 0, V_URL}, {"metric", 0, V_TEXT},
+    {NULL, 0, V_TEXT},
 };
 static const src_key http_keys[] = {
-    {"url", 1, V_URL},          {"method", 0, V_METHOD},    {"expect_status", 0, V_STATUS},
-    {"expect_body", 0, V_TEXT}, {"timeout", 0, V_DURATION}, {NULL, 0, V_TEXT},
+    {"url", 1, V_PROBE_URL},    {"method", 0, V_METHOD},    {"expect_status", 0, V_STATUS},
+    {"expect_body", 0, V_TEXT}, {"timeout", 0, V_DURATION}, {"cert_expiry", 0, V_DURATION},
+    {NULL, 0, V_TEXT},
 };
 static const src_key prometheus_keys[] = {
     {"url", 1, V_URL}, {"credentials", 0, V_NAME}, {NULL, 0, V_TEXT}};
@@ -62,8 +65,10 @@ static const src_key *const kind_keys[] = {
 static const char *const service_keys[] = {"name", "kind", "source", NULL};
 static const char *const http_methods[] = {"GET", "HEAD"};
 
-static int url_valid(const char *s, size_t len)
+static int url_valid(const char *s, size_t len, vcheck check)
 {
+    if (check == V_PROBE_URL && len > 6 && strncmp(s, "tcp://", 6) == 0)
+        return 1;
     if (len > 7 && strncmp(s, "http://", 7) == 0)
         return 1;
     return len > 8 && strncmp(s, "https://", 8) == 0;
@@ -95,9 +100,9 @@ static int value_check(sl__ctx *c, const sl__ynode *n, const char *path, vcheck 
     if (sl__read_text(c, n, path, 1, &tmp) != 0)
         return -1;
     free(tmp);
-    if (check == V_URL && !url_valid(n->text, n->len)) {
-        sl__error(c, n, SL_EINVAL, path, "expected an http:// or https:// URL, found %s",
-                  sl__show(n->text, n->len, &sh));
+    if ((check == V_URL || check == V_PROBE_URL) && !url_valid(n->text, n->len, check)) {
+        sl__error(c, n, SL_EINVAL, path, "expected an http:// or https://%s URL, found %s",
+                  check == V_PROBE_URL ? " or tcp://" : "", sl__show(n->text, n->len, &sh));
         return -1;
     }
     return 0;
