@@ -36,8 +36,8 @@
 
 /* ---- HTTP transport ---- */
 
-#define SL_HTTP_MAX_BODY     (8u << 20) /* bytes of a response body kept; more fails the call */
-#define SL_HTTP_MAX_HEADERS  16
+#define SL_HTTP_MAX_BODY           (8u << 20) /* bytes of a response body kept; more fails the call */
+#define SL_HTTP_MAX_HEADERS        16
 #define SL_HTTP_DEFAULT_TIMEOUT_MS 10000
 
 /** What a request measures besides the HTTP exchange itself. */
@@ -49,16 +49,16 @@ typedef enum sl_http_mode {
 /** One HTTP request. Everything is owned by the request; released by sl_http_req_release,
  * which wipes header values and the body (they may hold tokens and signatures). */
 typedef struct sl_http_req {
-    char method[8];  /* "GET", "HEAD", "POST" */
-    char *url;       /* http://, https:// or (SL_HTTP_CONNECT_ONLY) tcp:// */
+    char method[8];                     /* "GET", "HEAD", "POST" */
+    char *url;                          /* http://, https:// or (SL_HTTP_CONNECT_ONLY) tcp:// */
     char *headers[SL_HTTP_MAX_HEADERS]; /* "Name: value" */
     size_t n_headers;
-    sl_buf body;         /* sent when len > 0 */
-    int64_t timeout_ms;  /* whole transfer; 0 means SL_HTTP_DEFAULT_TIMEOUT_MS */
+    sl_buf body;        /* sent when len > 0 */
+    int64_t timeout_ms; /* whole transfer; 0 means SL_HTTP_DEFAULT_TIMEOUT_MS */
     sl_http_mode mode;
-    int want_cert;       /* https: record the server certificate's expiry */
-    int insecure;        /* tests only: do not verify the server certificate (never set by
-                            adapters; a probe reports verification failures as down) */
+    int want_cert; /* https: record the server certificate's expiry */
+    int insecure;  /* tests only: do not verify the server certificate (never set by
+                      adapters; a probe reports verification failures as down) */
 } sl_http_req;
 
 /** The outcome of one request. Released by sl_http_resp_release. */
@@ -216,8 +216,8 @@ int sl_azure_metrics_request(const sl_source_query *q, const sl_azure_token *tok
                              sl_http_req *out, sl_error *err) __attribute__((warn_unused_result));
 /** Reads a metrics response into samples. Availability: VmAvailabilityMetric 1 is up, 0 down;
  * other metrics (Percentage CPU): a datapoint means up. SL_EPARSE, SL_EAUTH (401/403), SL_EIO. */
-int sl_azure_metrics_parse(const sl_source_query *q, const sl_http_resp *resp,
-                           sl_sample *samples, sl_error *err) __attribute__((warn_unused_result));
+int sl_azure_metrics_parse(const sl_source_query *q, const sl_http_resp *resp, sl_sample *samples,
+                           sl_error *err) __attribute__((warn_unused_result));
 
 /* ---- Prometheus (prometheus.c) ---- */
 
@@ -239,7 +239,7 @@ int sl_prometheus_parse(const sl_source_query *q, const sl_http_resp *resp, sl_s
 /** The outcome of one probe. */
 typedef struct sl_probe_result {
     int up;
-    int64_t response_ms; /* -1 when no response */
+    int64_t response_ms;               /* -1 when no response */
     char reason[SL_SAMPLE_REASON_CAP]; /* why down; "" when up */
 } sl_probe_result;
 
@@ -252,5 +252,56 @@ int sl_probe_request(const sl_service_spec *s, sl_http_req *out, sl_error *err)
  * certificate expires later than now + cert_expiry. */
 void sl_probe_judge(const sl_service_spec *s, const sl_http_resp *resp, int64_t now_ms,
                     sl_probe_result *out);
+
+/* ---- measuring a history source: its adapter's requests, in order ---- */
+
+/** The Azure tokens of a node, one per credential name; used by one thread at a time. */
+typedef struct sl_token_cache sl_token_cache;
+
+int sl_token_cache_new(sl_token_cache **out) __attribute__((warn_unused_result));
+/** Wipes every token and frees. Accepts NULL. */
+void sl_token_cache_free(sl_token_cache *c);
+
+/**
+ * One measurement of a history source (aws.ec2, azure.vm, prometheus): the samples of the
+ * intervals [q.from_ms, q.to_ms) and the sequence of requests it takes to get them (an Azure
+ * token when the cached one is stale, pages of CloudWatch results). Drive it with
+ * sl_measure_next and sl_measure_feed, through sl_fetch or synchronously with sl_measure_run.
+ */
+typedef struct sl_measure {
+    sl_source_query q;  /* strings borrowed; q.now_ms may be advanced between steps */
+    sl_sample *samples; /* (to - from) / interval entries, owned */
+    size_t n;
+    /* private */
+    sl_token_cache *tokens;
+    int own_tokens;
+    int stage;
+    int retried;
+    int pages;
+    char *cursor;
+} sl_measure;
+
+#define SL_MEASURE_MAX_PAGES 100
+
+/**
+ * Prepares a measurement of q: samples allocated with their start times, all unknown ("no
+ * datapoint"). tokens (may be NULL: no caching across measurements) is borrowed. SL_EINVAL
+ * with the reason in *err for a source kind that keeps no history or a range that is empty,
+ * unaligned or longer than 100000 intervals; SL_ENOMEM. Released with sl_measure_release in
+ * any case.
+ */
+int sl_measure_init(sl_measure *m, const sl_source_query *q, sl_token_cache *tokens, sl_error *err)
+    __attribute__((warn_unused_result));
+void sl_measure_release(sl_measure *m);
+/** 1 with *req (initialised by the caller) holding the next request to send, 0 when the
+ * samples are final, or the adapter's error (then every sample is unknown with its reason). */
+int sl_measure_next(sl_measure *m, sl_http_req *req, sl_error *err)
+    __attribute__((warn_unused_result));
+/** Reads the response to the request sl_measure_next gave. 0, or the error that ends the
+ * measurement (every sample unknown with the reason); a transport failure is SL_EIO. */
+int sl_measure_feed(sl_measure *m, const sl_http_resp *resp, sl_error *err)
+    __attribute__((warn_unused_result));
+/** Runs the whole measurement with sl_http_perform, reading the wall clock for q.now_ms. */
+int sl_measure_run(sl_measure *m, sl_error *err) __attribute__((warn_unused_result));
 
 #endif

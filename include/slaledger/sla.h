@@ -201,6 +201,11 @@ int sl_sla_parse_file(const char *path, sl_agreement_spec **out, sl_diags *diags
 /** Frees a spec and everything it owns. Accepts NULL. */
 void sl_agreement_spec_free(sl_agreement_spec *spec);
 
+/** A deep copy of s into *out (freed with sl_agreement_spec_free). 0, or SL_ENOMEM with *out
+ * NULL. */
+int sl_agreement_spec_dup(const sl_agreement_spec *s, sl_agreement_spec **out)
+    __attribute__((warn_unused_result));
+
 /* ---- channel documents (kind: Channel): the content of a channel's genesis ---- */
 
 /** Roles of a channel's members; an organization's entry lists a mask of them and each member
@@ -292,6 +297,13 @@ const char *sl_order_kind_name(sl_order_kind k); /* "solo", "etcd" */
 #define SL_NODE_PATH_MAX         4095    /* bytes of one file path */
 #define SL_NODE_MAX_HEARTBEAT_MS 3600000 /* ordering.heartbeat is 0 (off) .. 1h */
 #define SL_NODE_DEFAULT_LISTEN   "127.0.0.1:8640"
+/* The oracle scheduler (spec.scheduler; sched.h) */
+#define SL_NODE_DEFAULT_SCHED_DELAY_MS    10000
+#define SL_NODE_MAX_SCHED_DELAY_MS        3600000
+#define SL_NODE_DEFAULT_SCHED_TIMEOUT_MS  10000
+#define SL_NODE_MAX_SCHED_TIMEOUT_MS      120000
+#define SL_NODE_DEFAULT_SCHED_CONCURRENCY 256
+#define SL_NODE_MAX_SCHED_CONCURRENCY     100000
 
 typedef enum sl_node_log_format {
     SL_NODE_LOG_TEXT, /* "text": one human-readable line per event (the default) */
@@ -346,6 +358,9 @@ typedef struct sl_node_config {
     char *tokens;  /* the API tokens file (sl_tokens_parse_file), NULL if none */
     sl_node_log_format log_format;
     sl_node_log_level log_level;
+    int64_t sched_delay_ms;     /* scheduler.delay: wait after an interval's end (10s) */
+    int64_t sched_timeout_ms;   /* scheduler.timeout: per source request (10s) */
+    uint32_t sched_concurrency; /* scheduler.concurrency: transfers at once (256) */
 } sl_node_config;
 
 /**

@@ -5,8 +5,8 @@
  * (a node per organization that runs one, a user each, the oracles); the channels univie-aws
  * and univie-azure as documents, genesis blocks signed by univie's node and created ledgers;
  * the configuration of univie's node serving both; a secrets file of placeholder cloud
- * credentials; API tokens for the users (hashes in tokens.yaml, the tokens shown once and kept
- * in tokens.txt); and a README.txt saying what is where.
+ * credentials; API tokens for the users and univie-mon (hashes in tokens.yaml, the tokens shown
+ * once and kept in tokens.txt); and a README.txt saying what is where.
  *
  * DIR must be new or empty, and nothing is ever overwritten: every file and directory is
  * created exclusively (directories 0700, secret keys, secrets and tokens 0600, the rest 0644
@@ -72,6 +72,9 @@ enum {
 };
 #define FIRST_USER   M_ALICE
 #define FIRST_ORACLE M_UNIVIE_MON
+/* Users get API tokens, and so does univie-mon: push agents authenticate as univie's oracle to
+ * hand it observations to sign (POST .../observations). */
+#define TOKENS_END (M_UNIVIE_MON + 1)
 
 static const struct member_def {
     const char *subject;
@@ -103,7 +106,7 @@ typedef struct init_state {
     sl_key *node_key; /* univie-node's: signs the genesis blocks */
     sl_cert certs[N_MEMBERS];
     char genesis[N_CHANNELS][HEX_HASH];
-    char tokens[N_MEMBERS][SL_TOKEN_LEN + 1]; /* users only; wiped before returning */
+    char tokens[N_MEMBERS][SL_TOKEN_LEN + 1]; /* [FIRST_USER, TOKENS_END); wiped before return */
     uint8_t token_hash[N_MEMBERS][SL_HASH_LEN];
 } init_state;
 
@@ -115,7 +118,8 @@ static void usage(FILE *out)
             "organizations univie, aws, azure, watchdog and bank; member keys and certificates;\n"
             "the channels univie-aws and univie-azure with their genesis blocks and ledgers;\n"
             "univie's node configuration univie.yaml; secrets.yaml with placeholder cloud\n"
-            "credentials; API tokens for the users (shown once, kept in DIR/tokens.txt); and\n"
+            "credentials; API tokens for the users and for univie-mon, which push agents use\n"
+            "(shown once, kept in DIR/tokens.txt); and\n"
             "README.txt. Nothing is ever overwritten. Start the node with\n"
             "  slaledger node --config DIR/univie.yaml\n\n"
             "options:\n"
@@ -456,7 +460,7 @@ static void tokens_doc(const init_state *s, sl_buf *out)
                   "# it); a client sends one as \"Authorization: Bearer TOKEN\".\n"
                   "apiVersion: slaledger/v1\nkind: Tokens\nmetadata:\n  name: univie-node-tokens\n"
                   "spec:\n  tokens:\n");
-    for (int m = FIRST_USER; m < FIRST_ORACLE; m++) {
+    for (int m = FIRST_USER; m < TOKENS_END; m++) {
         sl_hex(s->token_hash[m], SL_HASH_LEN, hex);
         sl_buf_printf(out, "    - {user: %s, org: %s, role: %s, sha256: \"%s\"}\n",
                       members[m].subject, orgs[members[m].org].name, sl_role_name(members[m].role),
@@ -471,7 +475,7 @@ static void tokens_txt(const init_state *s, sl_buf *out)
                   "one as\n# \"Authorization: Bearer TOKEN\"; tokens.yaml holds only their "
                   "SHA-256. Keep them\n# somewhere safe and delete this file.\n"
                   "# USER ORG ROLE TOKEN\n");
-    for (int m = FIRST_USER; m < FIRST_ORACLE; m++)
+    for (int m = FIRST_USER; m < TOKENS_END; m++)
         sl_buf_printf(out, "%s %s %s %s\n", members[m].subject, orgs[members[m].org].name,
                       sl_role_name(members[m].role), s->tokens[m]);
 }
@@ -551,7 +555,7 @@ static int make_tokens(init_state *s)
 {
     int rc;
 
-    for (int m = FIRST_USER; m < FIRST_ORACLE; m++) {
+    for (int m = FIRST_USER; m < TOKENS_END; m++) {
         if (sl_token_generate(s->tokens[m], s->token_hash[m]) != 0) {
             fprintf(stderr, "slaledger %s: cannot make a token: libsodium failed\n", CMD);
             return SL_EXIT_INVALID;
@@ -596,7 +600,7 @@ static void readme_layout(const init_state *s, sl_buf *out)
         "  secrets.yaml    cloud credentials (mode 0600). aws-main and azure-main are\n"
         "                  PLACEHOLDERS for local stand-ins of the AWS and Azure APIs; put real\n"
         "                  credentials here to watch real resources.\n"
-        "  tokens.yaml     the users' API tokens, as SHA-256 hashes only\n"
+        "  tokens.yaml     the API tokens (users, univie-mon), as SHA-256 hashes only\n"
         "  tokens.txt      the tokens themselves (mode 0600), shown once by init: keep them\n"
         "                  somewhere safe and delete this file\n\n"
         "Organizations (root public keys)\n");
@@ -685,7 +689,7 @@ static json_t *json_tokens(const init_state *s)
     json_t *a = json_array();
     char yaml[PATH_CAP], txt[PATH_CAP];
 
-    for (int m = FIRST_USER; a && m < FIRST_ORACLE; m++)
+    for (int m = FIRST_USER; a && m < TOKENS_END; m++)
         json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "user", members[m].subject,
                                            "org", orgs[members[m].org].name, "role",
                                            sl_role_name(members[m].role), "token", s->tokens[m]));
@@ -727,7 +731,7 @@ static void print_text(const init_state *s)
            "  tokens:        %s/tokens.yaml (hashes); the tokens, shown once and kept in "
            "%s/tokens.txt:\n",
            s->dir, s->listen, s->dir, s->dir, s->dir);
-    for (int m = FIRST_USER; m < FIRST_ORACLE; m++)
+    for (int m = FIRST_USER; m < TOKENS_END; m++)
         printf("    %-15s %-9s %s\n", members[m].subject, sl_role_name(members[m].role),
                s->tokens[m]);
     printf("Start the node with: slaledger node --config %s/" NODE_FILE "\n"

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "node/node_int.h"
+#include "slaledger/oracle.h"
 #include "slaledger/contract.h"
 #include "slaledger/version.h"
 
@@ -54,7 +55,22 @@ typedef struct agr_view {
     uint8_t doc_hash[SL_HASH_LEN];
     sl_buf statement; /* filled when want_statement */
     int want_statement;
+    const char *service; /* when set: found only with that service, whose push agent is: */
+    char agent[SL_IDENT_NAME_CAP]; /* "" when any oracle-role token may push */
 } agr_view;
+
+/* Whether spec has a service called name; its push agent (source.agent, or "") into agent. */
+static int service_agent(const sl_agreement_spec *spec, const char *name, char *agent, size_t cap)
+{
+    for (size_t i = 0; i < spec->n_services; i++) {
+        if (strcmp(spec->services[i].name, name) != 0)
+            continue;
+        const char *a = sl_source_get(&spec->services[i], "agent");
+        sl_strfmt(agent, cap, "%s", a ? a : "");
+        return 1;
+    }
+    return 0;
+}
 
 static int read_view(const sl_contract *c, void *arg)
 {
@@ -62,6 +78,8 @@ static int read_view(const sl_contract *c, void *arg)
     sl_agreement_info info;
     if (sl_contract_agreement(c, v->name, &info) ||
         !may_see(v->caller, info.spec->consumer, info.spec->provider))
+        return 0;
+    if (v->service && !service_agent(info.spec, v->service, v->agent, sizeof(v->agent)))
         return 0;
     v->found = 1;
     sl_strfmt(v->consumer, sizeof(v->consumer), "%s", info.spec->consumer);
@@ -321,6 +339,23 @@ static int deposit(void *ctx, sl_req *req, sl_resp *resp)
                              v.currency, v.minor_units);
     sl_strfmt(t.agreement, sizeof(t.agreement), "%s", req->params[0]);
     return submit_reply(n, ch, u, &t, req->params[0], resp);
+}
+
+static int push(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    agr_view v;
+    memset(&v, 0, sizeof(v));
+    v.name = req->params[0];
+    v.caller = &req->caller;
+    v.service = req->params[1];
+    sl_buf_init(&v.statement);
+    for (size_t i = 0; i < n->n_channels; i++) {
+        if (sl_ledger_with_contract(n->channels[i].ledger, read_view, &v) == 0 && v.found)
+            return sl__oracles_push(n, req, resp, n->channels[i].name, v.agent[0] ? v.agent : NULL);
+    }
+    return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s' with a service '%s'",
+                         req->params[0], req->params[1]);
 }
 
 static int wallet(void *ctx, sl_req *req, sl_resp *resp)
@@ -675,6 +710,7 @@ static int metrics(void *ctx, sl_req *req, sl_resp *resp)
         sl_http_gauge(n->http, "slaledger_block_height", "Height of the last committed block.",
                       labels, (int64_t)sl_ledger_height(n->channels[i].ledger, NULL));
     }
+    sl__oracles_metrics(n);
     resp->content_type = "text/plain; version=0.0.4";
     sl_http_metrics(n->http, &resp->body);
     return resp->body.err;
@@ -695,6 +731,8 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/services", 0, services, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/history", 0, history, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/events", 0, events, n);
+    rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/services/{service}/observations", 0, push,
+                        n);
     rc |= sl_http_route(h, "GET", "/v1/channels/{channel}/blocks", 0, blocks, n);
     rc |= sl_http_route(h, "GET", "/v1/wallets/{org}", 0, wallet, n);
     rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/issue", 0, issue, n);

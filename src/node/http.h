@@ -119,6 +119,9 @@ void sl_http_free(sl_http *h);
 /** Adds v to counter `name` with labels (e.g. "route=\"/v1/agreements\",status=\"200\"" or
  * ""), creating it; help is used when the family is first seen. Thread-safe. */
 void sl_http_count(sl_http *h, const char *name, const char *help, const char *labels, uint64_t v);
+/** Sets counter `name` to total, a count kept elsewhere that never decreases. Thread-safe. */
+void sl_http_count_set(sl_http *h, const char *name, const char *help, const char *labels,
+                       uint64_t total);
 /** Sets gauge `name`. */
 void sl_http_gauge(sl_http *h, const char *name, const char *help, const char *labels, int64_t v);
 /** Writes every metric in Prometheus text exposition format 0.0.4 (appended). The server

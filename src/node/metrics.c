@@ -248,7 +248,9 @@ static int labels_valid(const char *labels)
     return strchr(labels, '\n') == NULL && strlen(labels) < 1024;
 }
 
-void sl_http_count(sl_http *h, const char *name, const char *help, const char *labels, uint64_t v)
+/* Adds v to a counter, or sets it to v when set (totals kept elsewhere). */
+static void counter(sl_http *h, const char *name, const char *help, const char *labels, uint64_t v,
+                    int set)
 {
     sl__series *s;
 
@@ -257,8 +259,19 @@ void sl_http_count(sl_http *h, const char *name, const char *help, const char *l
         return;
     pthread_mutex_lock(&h->metrics.mu);
     if ((s = lookup(&h->metrics, name, help, labels, KIND_COUNTER)))
-        s->count += v;
+        s->count = set ? v : s->count + v;
     pthread_mutex_unlock(&h->metrics.mu);
+}
+
+void sl_http_count(sl_http *h, const char *name, const char *help, const char *labels, uint64_t v)
+{
+    counter(h, name, help, labels, v, 0);
+}
+
+void sl_http_count_set(sl_http *h, const char *name, const char *help, const char *labels,
+                       uint64_t total)
+{
+    counter(h, name, help, labels, total, 1);
 }
 
 void sl_http_gauge(sl_http *h, const char *name, const char *help, const char *labels, int64_t v)

@@ -169,6 +169,13 @@ static int load_files(sl_node *nd, sl_error *err)
     for (size_t i = 0; i < nd->cfg->n_users; i++, n->n_users++)
         if ((rc = load_member(&nd->cfg->users[i], nd->cfg->users[i].org, 0, &n->users[i], err)))
             return rc;
+    n->oracles = calloc(nd->cfg->n_oracles ? nd->cfg->n_oracles : 1, sizeof(*n->oracles));
+    if (!n->oracles)
+        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < nd->cfg->n_oracles; i++, n->n_oracles++)
+        if ((rc = load_member(&nd->cfg->oracles[i], nd->cfg->oracles[i].org, SL_ROLE_ORACLE,
+                              &n->oracles[i], err)))
+            return rc;
     return 0;
 }
 
@@ -268,7 +275,8 @@ int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl
     for (size_t i = 0; i < nd->cfg->n_channels; i++, nd->n.n_channels++)
         if ((rc = open_channel(nd, &nd->cfg->channels[i], &nd->n.channels[i], err)))
             goto fail;
-    if ((rc = start_api(nd, listen, err)))
+    if ((rc = sl__oracles_start(&nd->n, nd->cfg, nd->secrets, err)) ||
+        (rc = start_api(nd, listen, err)))
         goto fail;
     nd->started = 1;
     log_started(nd);
@@ -296,7 +304,8 @@ void sl_node_stop(sl_node *nd)
     if (nd->started)
         sl__log_write(&nd->log, SL_NODE_LOG_INFO, "node stopping", NULL, 0);
     sl_http_free(nd->n.http);
-    nd->n.http = NULL; /* block callbacks of the last blocks broadcast nothing */
+    nd->n.http = NULL;        /* block callbacks of the last blocks broadcast nothing */
+    sl__oracles_stop(&nd->n); /* before the orderers it submits to */
     /* Every slot was zeroed, so a channel that failed half way frees what it opened. */
     for (size_t i = 0; nd->n.channels && i < nd->cfg->n_channels; i++) {
         sl_orderer_free(nd->n.channels[i].orderer);
@@ -306,6 +315,9 @@ void sl_node_stop(sl_node *nd)
     for (size_t i = 0; i < nd->n.n_users; i++)
         sl_key_free(nd->n.users[i].key);
     free(nd->n.users);
+    for (size_t i = 0; i < nd->n.n_oracles; i++)
+        sl_key_free(nd->n.oracles[i].key);
+    free(nd->n.oracles);
     sl_key_free(nd->n.identity.key);
     sl_tokens_free(nd->tokens);
     sl_secrets_free(nd->secrets);

@@ -53,6 +53,10 @@ typedef struct sl__node {
     sl__member identity; /* the node itself (role node): orders blocks */
     sl__member *users;
     size_t n_users;
+    sl__member *oracles; /* oracle members whose reports the node's scheduler signs */
+    size_t n_oracles;
+    struct sl_sched_oracle *sched_oracles;
+    struct sl_sched *sched; /* NULL when the node runs no oracles */
     sl__channel *channels;
     size_t n_channels;
     sl_http *http;
@@ -79,6 +83,23 @@ int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx 
                     sl_error *err);
 /** The orderer's block callback: wakes waiters and broadcasts events. */
 void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *err);
+
+/* oracles.c */
+struct sl_node_config;
+struct sl_secrets;
+/** Starts the oracle scheduler when the node holds oracle keys. 0 or the error. */
+int sl__oracles_start(sl__node *n, const struct sl_node_config *cfg,
+                      const struct sl_secrets *secrets, sl_error *err);
+/** Stops and frees the scheduler (before the orderers it submits to). */
+void sl__oracles_stop(sl__node *n);
+/** Tells the scheduler of a committed block (agreements activated or closed). */
+void sl__oracles_on_block(sl__node *n, const sl_commit_info *info);
+/** Sets the scheduler's counters in the node's metrics registry. */
+void sl__oracles_metrics(sl__node *n);
+/** Serves a push of observations for agreement params[0], service params[1] on channel;
+ * agent is the service's only allowed pushing user, or NULL. */
+int sl__oracles_push(sl__node *n, sl_req *req, sl_resp *resp, const char *channel,
+                     const char *agent);
 
 /* api.c */
 int sl__api_register(sl__node *n);

@@ -203,6 +203,7 @@ void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *er
             }
     pthread_cond_broadcast(&n->wait_cv);
     pthread_mutex_unlock(&n->wait_mu);
+    sl__oracles_on_block(n, info);
     if (!n->http)
         return;
     count_block(n->http, ch->name, info);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -28,6 +29,14 @@ static int curl_ok;
 static void curl_init_once(void)
 {
     curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+int64_t sl__wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int sl__curl_global(void)
@@ -135,8 +144,29 @@ static const char *protocols(const sl_http_req *req)
     return strncmp(req->url, "https://", 8) == 0 ? "https" : "http";
 }
 
-int sl__curl_prepare(CURL *h, const sl_http_req *req, sl_http_resp *resp, struct curl_slist **hdrs,
-                     char **url_copy)
+/* Where a failure's detail goes, and which connections a transfer may share with others of
+ * the same multi handle or easy handle: a certificate is only read during a full handshake, so
+ * want_cert takes a fresh connection without TLS session resumption, and a tcp:// connection
+ * (opened only to be measured) is closed at once instead of parked in the connection cache. */
+static CURLcode connection_opts(CURL *h, const sl_http_req *req, char *errbuf)
+{
+    CURLcode e = CURLE_OK;
+
+    if (errbuf) {
+        errbuf[0] = '\0';
+        e = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    }
+    if (e == CURLE_OK && req->want_cert)
+        e = curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    if (e == CURLE_OK && req->want_cert)
+        e = curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    if (e == CURLE_OK && req->mode == SL_HTTP_CONNECT_ONLY)
+        e = curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    return e;
+}
+
+int sl__curl_prepare(CURL *h, const sl_http_req *req, sl_http_resp *resp, char *errbuf,
+                     struct curl_slist **hdrs, char **url_copy)
 {
     int64_t timeout = req->timeout_ms > 0 ? req->timeout_ms : SL_HTTP_DEFAULT_TIMEOUT_MS;
     const char *url = req->url;
@@ -162,7 +192,9 @@ int sl__curl_prepare(CURL *h, const sl_http_req *req, sl_http_resp *resp, struct
             return SL_ENOMEM;
         *hdrs = n;
     }
-    e = curl_easy_setopt(h, CURLOPT_URL, url);
+    e = connection_opts(h, req, errbuf);
+    if (e == CURLE_OK)
+        e = curl_easy_setopt(h, CURLOPT_URL, url);
     if (e == CURLE_OK)
         e = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols(req));
     if (e == CURLE_OK)
@@ -239,7 +271,70 @@ static int64_t leaf_expiry(CURL *h)
     return -1;
 }
 
-void sl__curl_finish(CURL *h, const sl_http_req *req, CURLcode result, sl_http_resp *resp)
+/* The operating system's reason a connection failed ("connection refused"), or NULL. */
+static const char *connect_errno(CURL *h, char *buf, size_t cap)
+{
+    long os = 0;
+
+    if (curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os) != CURLE_OK || os <= 0 ||
+        strerror_r((int)os, buf, cap) != 0)
+        return NULL;
+    if (buf[0] >= 'A' && buf[0] <= 'Z')
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
+/* libcurl's detail of a TLS failure without its "SSL certificate problem: " preamble. */
+static const char *tls_detail(const char *detail)
+{
+    static const char pre[] = "SSL certificate problem: ";
+
+    return strncmp(detail, pre, sizeof(pre) - 1) == 0 ? detail + sizeof(pre) - 1 : detail;
+}
+
+/* Says why a transfer failed in the words a probe reports as the reason for down. */
+static void fail_reason(CURL *h, const sl_http_req *req, CURLcode result, const char *errbuf,
+                        sl_http_resp *resp)
+{
+    const char *detail = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(result);
+    char os[80];
+
+    switch (result) {
+    case CURLE_OPERATION_TIMEDOUT:
+        sl_strfmt(resp->error, sizeof(resp->error), "timeout after %lld ms",
+                  (long long)(req->timeout_ms > 0 ? req->timeout_ms : SL_HTTP_DEFAULT_TIMEOUT_MS));
+        break;
+    case CURLE_WRITE_ERROR:
+        if (resp->body.err)
+            sl_strfmt(resp->error, sizeof(resp->error), "out of memory");
+        else
+            sl_strfmt(resp->error, sizeof(resp->error), "response body larger than %u bytes",
+                      SL_HTTP_MAX_BODY);
+        break;
+    case CURLE_COULDNT_CONNECT:
+        if (connect_errno(h, os, sizeof(os)))
+            detail = os;
+        sl_strfmt(resp->error, sizeof(resp->error), "%s", detail);
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        sl_strfmt(resp->error, sizeof(resp->error), "TLS: certificate verify failed (%s)",
+                  tls_detail(detail));
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+        sl_strfmt(resp->error, sizeof(resp->error), "TLS: %s", tls_detail(detail));
+        break;
+    default:
+        sl_strfmt(resp->error, sizeof(resp->error), "%s", detail);
+        break;
+    }
+}
+
+void sl__curl_finish(CURL *h, const sl_http_req *req, CURLcode result, const char *errbuf,
+                     sl_http_resp *resp)
 {
     long status = 0;
     double t;
@@ -254,11 +349,7 @@ void sl__curl_finish(CURL *h, const sl_http_req *req, CURLcode result, sl_http_r
         resp->cert_expiry_ms = leaf_expiry(h);
     if (result != CURLE_OK) {
         resp->failed = 1;
-        if (result == CURLE_WRITE_ERROR)
-            sl_strfmt(resp->error, sizeof(resp->error), "response body larger than %u bytes",
-                      SL_HTTP_MAX_BODY);
-        else
-            sl_strfmt(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(result));
+        fail_reason(h, req, result, errbuf, resp);
         return;
     }
     if (req->mode == SL_HTTP_CONNECT_ONLY)
@@ -267,10 +358,18 @@ void sl__curl_finish(CURL *h, const sl_http_req *req, CURLcode result, sl_http_r
     resp->status = status;
 }
 
+void sl__curl_unprepared(int rc, sl_http_resp *resp)
+{
+    resp->failed = 1;
+    sl_strfmt(resp->error, sizeof(resp->error), "%s",
+              rc == SL_EINVAL ? "invalid request (no URL or method, or connect-only without tcp://)"
+                              : "out of memory");
+}
+
 int sl_http_perform(const sl_http_req *req, sl_http_resp *resp)
 {
     struct curl_slist *hdrs = NULL;
-    char *url = NULL;
+    char *url = NULL, errbuf[CURL_ERROR_SIZE];
     CURL *h;
     int rc;
 
@@ -280,9 +379,11 @@ int sl_http_perform(const sl_http_req *req, sl_http_resp *resp)
     h = curl_easy_init();
     if (!h)
         return SL_ENOMEM;
-    rc = sl__curl_prepare(h, req, resp, &hdrs, &url);
+    rc = sl__curl_prepare(h, req, resp, errbuf, &hdrs, &url);
+    if (rc != 0)
+        sl__curl_unprepared(rc, resp);
     if (rc == 0) {
-        sl__curl_finish(h, req, curl_easy_perform(h), resp);
+        sl__curl_finish(h, req, curl_easy_perform(h), errbuf, resp);
         if (resp->body.err)
             rc = SL_ENOMEM;
         else if (resp->failed)

@@ -33,14 +33,15 @@
 #define COUNT(a)             (sizeof(a) / sizeof((a)[0]))
 
 static const char *const metadata_keys[] = {"name", "description", NULL};
-static const char *const spec_keys[] = {"organization", "data_dir", "listen",   "identity",
-                                        "users",        "oracles",  "channels", "ordering",
-                                        "secrets",      "tokens",   "log",      NULL};
+static const char *const spec_keys[] = {
+    "organization", "data_dir", "listen", "identity", "users",     "oracles", "channels",
+    "ordering",     "secrets",  "tokens", "log",      "scheduler", NULL};
 static const char *const identity_keys[] = {"key", "cert", NULL};
 static const char *const member_keys[] = {"name", "org", "key", "cert", NULL};
 static const char *const channel_keys[] = {"name", "genesis", "ledger", NULL};
 static const char *const ordering_keys[] = {"heartbeat", "etcd", NULL};
 static const char *const etcd_keys[] = {"endpoints", NULL};
+static const char *const scheduler_keys[] = {"delay", "timeout", "concurrency", NULL};
 static const char *const log_keys[] = {"format", "level", NULL};
 static const char *const log_formats[] = {"text", "json"};
 static const char *const log_levels[] = {"debug", "info", "warn", "error"};
@@ -434,6 +435,43 @@ static void ordering_parse(node_build *b, const sl__ynode *n, const char *path)
         etcd_parse(b, f.node, f.path);
 }
 
+/* A duration field of the scheduler within [min, max] ms. */
+static void sched_duration(node_build *b, const sl__ynode *n, const char *path, const char *key,
+                           int64_t min, int64_t max, int64_t *out)
+{
+    char lo[32], hi[32];
+    sl__field f;
+    int64_t v;
+    sl__shown sh;
+
+    if (!sl__field_get(&b->ctx, n, path, key, 0, &f) ||
+        sl__read_duration(&b->ctx, f.node, f.path, 1, &v) != 0)
+        return;
+    if (v >= min && v <= max) {
+        *out = v;
+        return;
+    }
+    sl_duration_format(min, lo, sizeof(lo));
+    sl_duration_format(max, hi, sizeof(hi));
+    sl__error(&b->ctx, f.node, SL_EINVAL, f.path, "%s %s is out of range: expected %s to %s", key,
+              sl__show(f.node->text, f.node->len, &sh), lo, hi);
+}
+
+static void scheduler_parse(node_build *b, const sl__ynode *n, const char *path)
+{
+    sl__field f;
+    int64_t v;
+
+    if (!sl__map_check(&b->ctx, n, path, scheduler_keys))
+        return;
+    sched_duration(b, n, path, "delay", 0, SL_NODE_MAX_SCHED_DELAY_MS, &b->cfg->sched_delay_ms);
+    sched_duration(b, n, path, "timeout", 100, SL_NODE_MAX_SCHED_TIMEOUT_MS,
+                   &b->cfg->sched_timeout_ms);
+    if (sl__field_get(&b->ctx, n, path, "concurrency", 0, &f) &&
+        sl__read_int(&b->ctx, f.node, f.path, 1, SL_NODE_MAX_SCHED_CONCURRENCY, &v) == 0)
+        b->cfg->sched_concurrency = (uint32_t)v;
+}
+
 static void log_parse(node_build *b, const sl__ynode *n, const char *path)
 {
     sl__field f;
@@ -511,6 +549,8 @@ static void spec_parse(node_build *b, const sl__ynode *n, const char *path)
         read_path(&b->ctx, f.node, f.path, &cfg->tokens);
     if (sl__field_get(&b->ctx, n, path, "log", 0, &f))
         log_parse(b, f.node, f.path);
+    if (sl__field_get(&b->ctx, n, path, "scheduler", 0, &f))
+        scheduler_parse(b, f.node, f.path);
 }
 
 static void metadata_cb(void *b, const sl__ynode *n, const char *path)
@@ -536,6 +576,9 @@ static sl_node_config *config_new(void)
     cfg->listen_host = sl_strdup(DEFAULT_HOST);
     cfg->listen_port = DEFAULT_PORT;
     cfg->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
+    cfg->sched_delay_ms = SL_NODE_DEFAULT_SCHED_DELAY_MS;
+    cfg->sched_timeout_ms = SL_NODE_DEFAULT_SCHED_TIMEOUT_MS;
+    cfg->sched_concurrency = SL_NODE_DEFAULT_SCHED_CONCURRENCY;
     cfg->log_format = SL_NODE_LOG_TEXT;
     cfg->log_level = SL_NODE_LOG_INFO;
     if (!cfg->data_dir || !cfg->listen_host) {

@@ -17,13 +17,13 @@
 #define SOURCE_KEYS_MAX 12
 
 typedef enum vcheck {
-    V_TEXT,     /* a non-empty single-line string */
-    V_NAME,     /* a name (credentials, agents) */
+    V_TEXT,      /* a non-empty single-line string */
+    V_NAME,      /* a name (credentials, agents) */
     V_URL,       /* http:// or https:// */
     V_PROBE_URL, /* http://, https:// or tcp://host:port */
-    V_METHOD,   /* GET or HEAD */
-    V_STATUS,   /* an HTTP status 100..599 */
-    V_DURATION, /* a positive duration */
+    V_METHOD,    /* GET or HEAD */
+    V_STATUS,    /* an HTTP status 100..599 */
+    V_DURATION,  /* a positive duration */
 } vcheck;
 
 typedef struct src_key {
@@ -38,19 +38,17 @@ static const src_key aws_keys[] = {
     {NULL, 0, V_TEXT},
 };
 static const src_key azure_keys[] = {
-    {"subscription", 1, V_TEXT}, {"resource_group", 1, V_TEXT},
-    {"vm", 1, V_TEXT},           {"tenant", 1, V_TEXT},
-    {"credentials", 1, V_NAME},  {"endpoint", 0, V_URL},
-    {"login_endpoint", 0, V_URL}, {"metric", 0, V_TEXT},
-    {NULL, 0, V_TEXT},
+    {"subscription", 1, V_TEXT},  {"resource_group", 1, V_TEXT}, {"vm", 1, V_TEXT},
+    {"tenant", 1, V_TEXT},        {"credentials", 1, V_NAME},    {"endpoint", 0, V_URL},
+    {"login_endpoint", 0, V_URL}, {"metric", 0, V_TEXT},         {NULL, 0, V_TEXT},
 };
 static const src_key http_keys[] = {
     {"url", 1, V_PROBE_URL},    {"method", 0, V_METHOD},    {"expect_status", 0, V_STATUS},
     {"expect_body", 0, V_TEXT}, {"timeout", 0, V_DURATION}, {"cert_expiry", 0, V_DURATION},
     {NULL, 0, V_TEXT},
 };
-static const src_key prometheus_keys[] = {
-    {"url", 1, V_URL}, {"credentials", 0, V_NAME}, {NULL, 0, V_TEXT}};
+/* Prometheus without authentication for now: no credential kind for it exists yet. */
+static const src_key prometheus_keys[] = {{"url", 1, V_URL}, {NULL, 0, V_TEXT}};
 static const src_key push_keys[] = {{"agent", 0, V_NAME}, {NULL, 0, V_TEXT}};
 static const src_key postgresql_keys[] = {
     {"credentials", 1, V_NAME}, {"database", 0, V_TEXT}, {NULL, 0, V_TEXT}};
@@ -101,8 +99,9 @@ static int value_check(sl__ctx *c, const sl__ynode *n, const char *path, vcheck 
         return -1;
     free(tmp);
     if ((check == V_URL || check == V_PROBE_URL) && !url_valid(n->text, n->len, check)) {
-        sl__error(c, n, SL_EINVAL, path, "expected an http:// or https://%s URL, found %s",
-                  check == V_PROBE_URL ? " or tcp://" : "", sl__show(n->text, n->len, &sh));
+        sl__error(c, n, SL_EINVAL, path, "expected an %s URL, found %s",
+                  check == V_PROBE_URL ? "http://, https:// or tcp://" : "http:// or https://",
+                  sl__show(n->text, n->len, &sh));
         return -1;
     }
     return 0;

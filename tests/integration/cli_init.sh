@@ -96,9 +96,9 @@ assert d["secrets"] == {"file": net + "/secrets.yaml", "credentials": ["aws-main
 toks = d["tokens"]["tokens"]
 assert [(t["user"], t["org"], t["role"]) for t in toks] == [("alice", "univie", "consumer"),
     ("bob", "aws", "provider"), ("carol", "azure", "provider"), ("dave", "watchdog", "auditor"),
-    ("treasury", "bank", "issuer")]
+    ("treasury", "bank", "issuer"), ("univie-mon", "univie", "oracle")]
 assert all(t["token"].startswith("slt_") and len(t["token"]) == 47 for t in toks)
-assert len({t["token"] for t in toks}) == 5
+assert len({t["token"] for t in toks}) == 6
 assert d["tokens"]["plaintext_file"] == net + "/tokens.txt"
 assert d["start"] == "slaledger node --config " + net + "/univie.yaml"
 PY
@@ -205,10 +205,10 @@ pyscript "tokens.txt does not match tokens.yaml or what init printed" "$tmp/out"
     "$net/tokens.txt" "$tmp/init.json" <<'PY'
 import hashlib, json, sys
 t = json.load(open(sys.argv[1]))
-assert t["checked"] == 5 and len(t["tokens"]) == 5, t
+assert t["checked"] == 6 and len(t["tokens"]) == 6, t
 entries = {(e["user"], e["org"], e["role"]): e["sha256"] for e in t["tokens"]}
 lines = [l.split() for l in open(sys.argv[2]) if l.strip() and not l.startswith("#")]
-assert len(lines) == 5 and len(set(entries.values())) == 5
+assert len(lines) == 6 and len(set(entries.values())) == 6
 for user, org, role, token in lines:
     assert hashlib.sha256(token.encode()).hexdigest() == entries[(user, org, role)], user
 printed = {x["user"]: x["token"] for x in json.load(open(sys.argv[3]))["tokens"]["tokens"]}
@@ -279,7 +279,7 @@ grep -q "^$tmp/empty: created a one-machine slaledger network" "$tmp/out" ||
     fail "text output: $(head -1 "$tmp/out")"
 grep -q "^Start the node with: slaledger node --config $tmp/empty/univie.yaml" "$tmp/out" ||
     fail "text output does not say how to start the node"
-[ "$(grep -c ' slt_' "$tmp/out")" -eq 5 ] || fail "text output does not show the 5 tokens"
+[ "$(grep -c ' slt_' "$tmp/out")" -eq 6 ] || fail "text output does not show the 6 tokens"
 grep -q 'placeholder-for-local' "$tmp/out" && fail "init printed a secret value"
 run_cmd 0 "$tool" config "$tmp/empty/univie.yaml"
 py 'd["listen_host"] == "localhost" and d["listen_port"] == 0' "$tmp/out"

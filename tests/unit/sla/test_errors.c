@@ -175,7 +175,7 @@ static const err_case cases[] = {
     {"unknown metric", "metric: response_time", "metric: latency", "spec.objectives[1].metric", 19,
      31, "unknown metric 'latency'; expected one of: availability, response_time", SL_EINVAL},
     {"bad url", "\"http://127.0.0.1/\"", "\"ftp://127.0.0.1/\"", "spec.services[0].source.url", 15,
-     21, "expected an http:// or https:// URL, found 'ftp://127.0.0.1/'", SL_EINVAL},
+     21, "expected an http://, https:// or tcp:// URL, found 'ftp://127.0.0.1/'", SL_EINVAL},
     {"missing source key", "kind: http", "kind: postgresql", "spec.services[0].source.url", 15, 16,
      "unknown field 'url'", SL_EINVAL},
     {"alias", "  grace: 10s\n", "  grace: &g 10s\n  billing2: *g\n", "", 12, 13,

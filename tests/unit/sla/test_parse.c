@@ -205,8 +205,7 @@ static void test_website_http(void **state)
 
 static void test_prometheus(void **state)
 {
-    static const char *const src[] = {"credentials", "prom-reader", "url",
-                                      "http://prometheus.internal:9090"};
+    static const char *const src[] = {"url", "http://prometheus.internal:9090"};
     static const int64_t tiers[] = {995000, 100000, 980000, 300000};
     sl_agreement_spec *s = th_parse_source_file("examples/prometheus.yaml");
     const sl_objective_spec *o = s->objectives;
@@ -219,7 +218,7 @@ static void test_prometheus(void **state)
     assert_string_equal(s->currency, "JPY");
     assert_int_equal(s->minor_units, 0);
     assert_int_equal(s->services[0].kind, SL_SVC_PROMETHEUS);
-    check_source(&s->services[0], src, 2);
+    check_source(&s->services[0], src, 1);
     assert_int_equal(s->n_objectives, 4);
     check_objective(&o[0], "uptime", SL_METRIC_AVAILABILITY, 0, MIN, SL_WINDOW_MONTH, 0, SL_CMP_GE,
                     995000);

@@ -1,0 +1,351 @@
+/*
+ * test_sched.c: the oracle scheduler with a fake clock, a fake orderer (submitted transactions
+ * are collected and decoded) and a fake ledger (a set of known ids). Pushed observations are
+ * the source, so no network is involved: what is checked is which intervals get reported, by
+ * whom, with which values, and that nothing is reported twice, across restarts too.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "slaledger/sched.h"
+#include "slaledger/tx.h"
+#include "support/net.h"
+
+#define MAX_TX 64
+
+typedef struct world {
+    net n;
+    int64_t now;
+    sl_tx_decoded *tx[MAX_TX]; /* every submission, in order */
+    size_t n_tx;
+    uint8_t known[MAX_TX][SL_HASH_LEN]; /* ids the "ledger" holds */
+    size_t n_known;
+    sl_sched_oracle oracles[2];
+    char state[256];
+    sl_agreement_spec *spec;
+    sl_sched *s;
+} world;
+
+static int64_t clock_cb(void *arg)
+{
+    return ((world *)arg)->now;
+}
+
+static int submit_cb(void *arg, const char *channel, const uint8_t *tx, size_t len, sl_error *err)
+{
+    world *w = arg;
+
+    assert_string_equal(channel, "univie-aws");
+    assert_true(w->n_tx < MAX_TX);
+    assert_int_equal(sl_tx_decode(tx, len, len, &w->tx[w->n_tx], err), 0);
+    assert_int_equal(sl_tx_verify_signature(w->tx[w->n_tx]), 0);
+    w->n_tx++;
+    return 0;
+}
+
+static int known_cb(void *arg, const char *channel, const uint8_t id[SL_HASH_LEN])
+{
+    world *w = arg;
+
+    (void)channel;
+    for (size_t i = 0; i < w->n_known; i++) {
+        if (memcmp(w->known[i], id, SL_HASH_LEN) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static const char doc[] =
+    "apiVersion: slaledger/v1\n"
+    "kind: Agreement\n"
+    "metadata: {name: app}\n"
+    "spec:\n"
+    "  channel: univie-aws\n"
+    "  consumer: univie\n"
+    "  provider: aws\n"
+    "  period: {start: 2026-12-01T00:00:00Z, end: 2026-12-01T01:00:00Z}\n"
+    "  fee: {amount: \"100.00\", currency: EUR}\n"
+    "  grace: 1m\n"
+    "  services: [{name: step1, kind: push}]\n"
+    "  oracles: {members: [univie-mon, aws-mon, watchdog], policy: median, quorum: 2}\n"
+    "  objectives:\n"
+    "    - {name: up, service: step1, metric: availability, interval: 10s, window: 1h,\n"
+    "       target: \">= 99%\"}\n"
+    "    - {name: p95, service: step1, metric: response_time, percentile: 95, interval: 10s,\n"
+    "       window: 1h, target: \"<= 200ms\"}\n";
+
+static void open_sched(world *w)
+{
+    sl_sched_config c = {0};
+    sl_error err = {0};
+
+    c.state_path = w->state;
+    c.oracles = w->oracles;
+    c.n_oracles = 2;
+    c.delay_ms = 2000;
+    c.timeout_ms = 1000;
+    c.submit = submit_cb;
+    c.known = known_cb;
+    c.clock = clock_cb;
+    c.arg = w;
+    assert_int_equal(sl_sched_new(&c, &w->s, &err), 0);
+    const sl_agreement_spec *one = w->spec;
+    assert_int_equal(sl_sched_sync(w->s, "univie-aws", &one, 1), 0);
+}
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof(*w));
+    sl_diags d = {0};
+
+    net_init(&w->n);
+    w->oracles[0] =
+        (sl_sched_oracle){"univie-mon", w->n.key[M_UNIVIE_MON], &w->n.cert[M_UNIVIE_MON]};
+    w->oracles[1] = (sl_sched_oracle){"aws-mon", w->n.key[M_AWS_MON], &w->n.cert[M_AWS_MON]};
+    snprintf(w->state, sizeof(w->state), "%s/oracles.db", w->n.dir);
+    assert_int_equal(sl_sla_parse(doc, sizeof(doc) - 1, "app.yaml", &w->spec, &d), 0);
+    w->now = NT0 + 5 * NSEC;
+    open_sched(w);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+
+    sl_sched_free(w->s);
+    for (size_t i = 0; i < w->n_tx; i++)
+        sl_tx_free(w->tx[i]);
+    sl_agreement_spec_free(w->spec);
+    net_free(&w->n);
+    free(w);
+    return 0;
+}
+
+static void observe(world *w, int64_t t, int ok, int64_t response_ms, int expect)
+{
+    sl_observation o = {t, ok, response_ms, -1, -1};
+    sl_error err = {0};
+
+    assert_int_equal(sl_sched_observe(w->s, "univie-aws", "app", "step1", &o, 1, &err), expect);
+}
+
+/* The item of tx i for objective name, or NULL. */
+static const sl_tx_item *item(const world *w, size_t i, const char *objective, int64_t start)
+{
+    const sl_tx *t = &w->tx[i]->tx;
+
+    for (size_t k = 0; k < t->n_items; k++) {
+        if (strcmp(t->items[k].objective, objective) == 0 && t->items[k].start_ms == start)
+            return &t->items[k];
+    }
+    return NULL;
+}
+
+static void test_reports_closed_intervals_once_per_oracle(void **state)
+{
+    world *w = *state;
+
+    observe(w, NT0 + 1 * NSEC, 1, 100, 0);
+    observe(w, NT0 + 2 * NSEC, 0, -1, 0);
+    observe(w, NT0 + 3 * NSEC, 1, 300, 0);
+    observe(w, NT0 + 60 * NSEC, 1, 1, SL_ETIME); /* the future */
+    observe(w, -1, 1, 1, SL_EINVAL);
+    sl_observation o = {NT0, 1, 1, -1, -1};
+    sl_error err = {0};
+    assert_int_equal(sl_sched_observe(w->s, "univie-aws", "app", "nope", &o, 1, &err), SL_ENOENT);
+
+    sl_sched_step(w->s, 0); /* the interval has not closed: nothing */
+    assert_int_equal(w->n_tx, 0);
+    w->now = NT0 + 10 * NSEC + 1999; /* closed, but within the delay */
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 0);
+    w->now = NT0 + 12 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2); /* one report per local oracle */
+    for (size_t i = 0; i < 2; i++) {
+        const sl_tx *t = &w->tx[i]->tx;
+        assert_int_equal(t->type, SL_TX_REPORT);
+        assert_int_equal(t->n_items, 2);
+        const sl_tx_item *up = item(w, i, "up", NT0), *p95 = item(w, i, "p95", NT0);
+        assert_non_null(up);
+        assert_non_null(p95);
+        assert_int_equal(up->end_ms, NT0 + 10 * NSEC);
+        assert_int_equal(up->value, 666666); /* 2 of 3 succeeded */
+        assert_int_equal(p95->value, 300);   /* nearest rank of {100, 300} */
+    }
+    assert_string_not_equal(w->tx[0]->tx.cert.subject, w->tx[1]->tx.cert.subject);
+
+    /* That interval is done: late observations of it are refused, and nothing repeats. */
+    observe(w, NT0 + 4 * NSEC, 1, 10, SL_ETIME);
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2);
+    sl_sched_stats st;
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.reported, 4);
+    assert_int_equal(st.transactions, 2);
+}
+
+static void test_unobserved_intervals_stay_unknown(void **state)
+{
+    world *w = *state;
+    sl_sched_stats st;
+
+    w->now = NT0 + 32 * NSEC; /* three intervals closed, none observed */
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 0);
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.unknown, 3 * 2 * 2); /* intervals x objectives x oracles */
+    assert_int_equal(st.reported, 0);
+}
+
+static void test_restart_never_reports_twice(void **state)
+{
+    world *w = *state;
+    sl_sched_stats st;
+
+    observe(w, NT0 + 1 * NSEC, 1, 50, 0);
+    w->now = NT0 + 12 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2);
+
+    /* Restart before the ledger holds either report: nothing is measured again, and the
+     * outbox resubmits the very same bytes once they have waited long enough. */
+    sl_sched_free(w->s);
+    open_sched(w);
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2);
+    w->now += 31 * NSEC;
+    sl_sched_step(w->s, 0);
+    /* the resubmissions, plus this moment's (unobserved, so unreported) intervals */
+    assert_int_equal(w->n_tx, 4);
+    assert_memory_equal(w->tx[2]->id, w->tx[0]->id, SL_HASH_LEN);
+    assert_memory_equal(w->tx[3]->id, w->tx[1]->id, SL_HASH_LEN);
+
+    /* Once the ledger has them, the outbox empties. */
+    memcpy(w->known[w->n_known++], w->tx[0]->id, SL_HASH_LEN);
+    memcpy(w->known[w->n_known++], w->tx[1]->id, SL_HASH_LEN);
+    w->now += 6 * NSEC;
+    sl_sched_step(w->s, 0);
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.outbox, 0);
+    assert_int_equal(w->n_tx, 4);
+}
+
+static void test_downtime_past_the_deadline_is_missed(void **state)
+{
+    world *w = *state;
+    sl_sched_stats st;
+
+    /* Ten minutes in, with a one-minute grace: the early intervals cannot be reported any
+     * more; the scheduler skips them (unknown) and measures from the first it still can. */
+    w->now = NT0 + 600 * NSEC;
+    sl_sched_step(w->s, 0);
+    sl_sched_stats_get(w->s, &st);
+    assert_true(st.missed >= 2 * 2 * 50);
+    observe(w, NT0 + 590 * NSEC, 1, 20, 0); /* still open for the interval at 590 s */
+    w->now = NT0 + 603 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2);
+    assert_non_null(item(w, 0, "up", NT0 + 590 * NSEC));
+    assert_int_equal(item(w, 0, "up", NT0 + 590 * NSEC)->value, 1000000);
+}
+
+static void test_agreement_leaving_drops_its_tasks(void **state)
+{
+    world *w = *state;
+    sl_sched_stats st;
+
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.tasks, 4);
+    assert_int_equal(sl_sched_sync(w->s, "univie-aws", NULL, 0), 0);
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.tasks, 0);
+    observe(w, NT0 + 1 * NSEC, 1, 1, SL_ENOENT);
+}
+
+static int logged_errors;
+
+static void count_errors(void *arg, int level, const char *msg)
+{
+    (void)arg;
+    if (level == 3) {
+        logged_errors++;
+        assert_non_null(strstr(msg, "cannot measure it"));
+    }
+}
+
+static void test_unmeasurable_objective_is_left_idle(void **state)
+{
+    static const char ec2[] =
+        "apiVersion: slaledger/v1\nkind: Agreement\nmetadata: {name: vm}\nspec:\n"
+        "  channel: univie-aws\n  consumer: univie\n  provider: aws\n"
+        "  period: {start: 2026-12-01T00:00:00Z, end: 2026-12-01T01:00:00Z}\n"
+        "  fee: {amount: \"100.00\", currency: EUR}\n  grace: 1m\n"
+        "  services: [{name: vm, kind: aws.ec2, source: {region: eu-central-1, instance: i-1,\n"
+        "    credentials: aws-main, endpoint: \"http://127.0.0.1:9/\"}}]\n"
+        "  oracles: {members: [univie-mon], quorum: 1}\n"
+        "  objectives: [{name: up, metric: availability, interval: 2s, window: 1h,\n"
+        "    target: \">= 99%\"}]\n";
+    static const char secrets[] =
+        "apiVersion: slaledger/v1\nkind: Secrets\nmetadata: {name: s}\nspec:\n"
+        "  credentials:\n    - {name: aws-main, kind: aws, access_key_id: AKID,\n"
+        "       secret_access_key: secret, region: eu-central-1}\n";
+    world *w = *state;
+    sl_agreement_spec *spec = NULL;
+    sl_secrets *sec = NULL;
+    sl_sched_config c = {0};
+    sl_error err = {0};
+    sl_diags d = {0};
+
+    /* CloudWatch has no 2 s period: the request cannot be built, and saying so once is
+     * better than retrying for ever. */
+    assert_int_equal(sl_sla_parse(ec2, sizeof(ec2) - 1, "vm.yaml", &spec, &d), 0);
+    assert_int_equal(sl_secrets_parse(secrets, sizeof(secrets) - 1, "s.yaml", &sec, &d), 0);
+    sl_sched_free(w->s);
+    c.state_path = w->state;
+    c.secrets = sec;
+    c.oracles = w->oracles;
+    c.n_oracles = 1;
+    c.submit = submit_cb;
+    c.known = known_cb;
+    c.clock = clock_cb;
+    c.log = count_errors;
+    c.arg = w;
+    assert_int_equal(sl_sched_new(&c, &w->s, &err), 0);
+    const sl_agreement_spec *one = spec;
+    assert_int_equal(sl_sched_sync(w->s, "univie-aws", &one, 1), 0);
+    logged_errors = 0;
+    for (int i = 0; i < 5; i++) {
+        w->now += 30 * NSEC;
+        sl_sched_step(w->s, 0);
+    }
+    assert_int_equal(logged_errors, 1);
+    assert_int_equal(w->n_tx, 0);
+    sl_sched_free(w->s);
+    w->s = NULL;
+    sl_secrets_free(sec);
+    sl_agreement_spec_free(spec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reports_closed_intervals_once_per_oracle, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unobserved_intervals_stay_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_never_reports_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_downtime_past_the_deadline_is_missed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agreement_leaving_drops_its_tasks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmeasurable_objective_is_left_idle, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
