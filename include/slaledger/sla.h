@@ -201,6 +201,14 @@ int sl_sla_parse_file(const char *path, sl_agreement_spec **out, sl_diags *diags
 /** Frees a spec and everything it owns. Accepts NULL. */
 void sl_agreement_spec_free(sl_agreement_spec *spec);
 
+/**
+ * The rules between the source keys of an http service (other kinds: 0): a tcp:// url is
+ * host:port; cert_expiry needs https; HEAD expects no body; a tcp:// probe has no method,
+ * status or body. sl_sla_parse applies them; probes call this for specs built by hand. 0, or
+ * SL_EINVAL with err->field "source.KEY".
+ */
+int sl_service_source_check(const sl_service_spec *s, sl_error *err);
+
 /** A deep copy of s into *out (freed with sl_agreement_spec_free). 0, or SL_ENOMEM with *out
  * NULL. */
 int sl_agreement_spec_dup(const sl_agreement_spec *s, sl_agreement_spec **out)

@@ -28,41 +28,6 @@ static int is_tcp(const char *url)
     return url && strncmp(url, TCP_PREFIX, sizeof(TCP_PREFIX) - 1) == 0;
 }
 
-/* True for "host:port" with a non-empty host (a name, an IPv4 address or a bracketed IPv6
- * one) and a port 1..65535, optionally followed by one '/'. */
-static int tcp_target_valid(const char *hp)
-{
-    const char *colon = strrchr(hp, ':'), *slash = strchr(hp, '/');
-    long port = 0;
-    size_t digits;
-
-    if (!colon || colon == hp || (slash && slash < colon) || strchr(hp, '@'))
-        return 0;
-    if (hp[0] == '[' && colon[-1] != ']')
-        return 0;
-    digits = strspn(colon + 1, "0123456789");
-    if (digits == 0 || digits > 5 || (colon[1 + digits] && strcmp(colon + 1 + digits, "/") != 0))
-        return 0;
-    for (size_t i = 0; i < digits; i++)
-        port = port * 10 + (colon[1 + i] - '0');
-    return port >= 1 && port <= 65535;
-}
-
-static int url_check(const sl_service_spec *s, const char *url, sl_error *err)
-{
-    if (!url || !url[0])
-        return sl_error_set(err, SL_EINVAL, "source.url", "service %s has no source.url", s->name);
-    if (strpbrk(url, " \t\r\n"))
-        return sl_error_set(err, SL_EINVAL, "source.url", "URL contains white space");
-    if (is_tcp(url) && !tcp_target_valid(url + sizeof(TCP_PREFIX) - 1))
-        return sl_error_set(err, SL_EINVAL, "source.url", "expected tcp://host:port, found %.80s",
-                            url);
-    if (is_tcp(url) || strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
-        return 0;
-    return sl_error_set(err, SL_EINVAL, "source.url",
-                        "expected an http://, https:// or tcp:// URL, found %.80s", url);
-}
-
 /* Reads the optional duration source key `key` into *out (left as is when absent). */
 static int opt_duration(const sl_service_spec *s, const char *key, int64_t *out, sl_error *err)
 {
@@ -92,12 +57,12 @@ static long expect_status(const sl_service_spec *s)
     return n >= 100 && n <= 599 ? n : -1;
 }
 
-/* Checks the keys that only the judge reads, so that a bad one fails early. */
-static int judge_keys_check(const sl_service_spec *s, const char *url, sl_error *err)
+/* Checks the keys the judge reads alone, so that a bad one fails early; the rules between
+ * keys are the SLA layer's (sl_service_source_check). */
+static int judge_keys_check(const sl_service_spec *s, sl_error *err)
 {
     const char *method = sl_source_get(s, "method");
     int64_t expiry = 0;
-    int rc;
 
     if (method && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return sl_error_set(err, SL_EINVAL, "source.method", "expected GET or HEAD, found %.16s",
@@ -105,18 +70,7 @@ static int judge_keys_check(const sl_service_spec *s, const char *url, sl_error 
     if (expect_status(s) < 0)
         return sl_error_set(err, SL_EINVAL, "source.expect_status",
                             "expected an HTTP status 100..599");
-    if ((rc = opt_duration(s, "cert_expiry", &expiry, err)) != 0)
-        return rc;
-    if (expiry > 0 && strncmp(url, "https://", 8) != 0)
-        return sl_error_set(err, SL_EINVAL, "source.cert_expiry",
-                            "cert_expiry needs an https:// URL");
-    if (method && strcmp(method, "HEAD") == 0 && sl_source_get(s, "expect_body"))
-        return sl_error_set(err, SL_EINVAL, "source.expect_body",
-                            "a HEAD request gets no body to expect");
-    if (is_tcp(url) && (sl_source_get(s, "expect_status") || sl_source_get(s, "expect_body")))
-        return sl_error_set(err, SL_EINVAL, "source.url",
-                            "a tcp:// probe only connects: it has no status or body to expect");
-    return 0;
+    return opt_duration(s, "cert_expiry", &expiry, err);
 }
 
 int sl_probe_request(const sl_service_spec *s, sl_http_req *out, sl_error *err)
@@ -130,7 +84,7 @@ int sl_probe_request(const sl_service_spec *s, sl_http_req *out, sl_error *err)
         return sl_error_set(err, SL_EINVAL, "kind", "service %s is not of kind http",
                             s && s->name ? s->name : "(none)");
     url = sl_source_get(s, "url");
-    if ((rc = url_check(s, url, err)) != 0 || (rc = judge_keys_check(s, url, err)) != 0 ||
+    if ((rc = sl_service_source_check(s, err)) != 0 || (rc = judge_keys_check(s, err)) != 0 ||
         (rc = opt_duration(s, "timeout", &timeout, err)) != 0)
         return rc;
     method = sl_source_get(s, "method");

@@ -143,12 +143,81 @@ static void source_fill(sl__ctx *c, const sl__ynode *src, const char *path, sl_s
     qsort(s->source, s->n_source, sizeof(*s->source), kv_cmp);
 }
 
+/* ---- rules between the keys of an http source ---- */
+
+#define TCP_PREFIX "tcp://"
+
+static int is_tcp(const char *url)
+{
+    return url && strncmp(url, TCP_PREFIX, sizeof(TCP_PREFIX) - 1) == 0;
+}
+
+/* True for "host:port" with a non-empty host (a name, an IPv4 address or a bracketed IPv6
+ * one) and a port 1..65535, optionally followed by one '/'. */
+static int tcp_target_valid(const char *hp)
+{
+    const char *colon = strrchr(hp, ':'), *slash = strchr(hp, '/');
+    long port = 0;
+    size_t digits;
+
+    if (!colon || colon == hp || (slash && slash < colon) || strchr(hp, '@'))
+        return 0;
+    if (hp[0] == '[' && colon[-1] != ']')
+        return 0;
+    digits = strspn(colon + 1, "0123456789");
+    if (digits == 0 || digits > 5 || (colon[1 + digits] && strcmp(colon + 1 + digits, "/") != 0))
+        return 0;
+    for (size_t i = 0; i < digits; i++)
+        port = port * 10 + (colon[1 + i] - '0');
+    return port >= 1 && port <= 65535;
+}
+
+static const char *kv_get(const sl_service_spec *s, const char *key)
+{
+    for (size_t i = 0; i < s->n_source; i++) {
+        if (strcmp(s->source[i].key, key) == 0)
+            return s->source[i].value;
+    }
+    return NULL;
+}
+
+int sl_service_source_check(const sl_service_spec *s, sl_error *err)
+{
+    const char *url = kv_get(s, "url"), *method = kv_get(s, "method");
+
+    if (s->kind != SL_SVC_HTTP)
+        return 0;
+    if (!url || !url[0])
+        return sl_error_set(err, SL_EINVAL, "source.url", "service %s has no source.url",
+                            s->name ? s->name : "");
+    if (strpbrk(url, " \t\r\n"))
+        return sl_error_set(err, SL_EINVAL, "source.url", "the URL contains white space");
+    if (is_tcp(url) && !tcp_target_valid(url + sizeof(TCP_PREFIX) - 1))
+        return sl_error_set(err, SL_EINVAL, "source.url", "expected tcp://host:port, found %.80s",
+                            url);
+    if (!is_tcp(url) && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return sl_error_set(err, SL_EINVAL, "source.url",
+                            "expected an http://, https:// or tcp:// URL, found %.80s", url);
+    if (kv_get(s, "cert_expiry") && strncmp(url, "https://", 8) != 0)
+        return sl_error_set(err, SL_EINVAL, "source.cert_expiry",
+                            "cert_expiry needs an https:// URL");
+    if (method && strcmp(method, "HEAD") == 0 && kv_get(s, "expect_body"))
+        return sl_error_set(err, SL_EINVAL, "source.expect_body",
+                            "a HEAD request gets no body to expect");
+    if (is_tcp(url) && (kv_get(s, "expect_status") || kv_get(s, "expect_body") || method))
+        return sl_error_set(err, SL_EINVAL, "source.url",
+                            "a tcp:// probe only connects: it has no method, status or body");
+    return 0;
+}
+
 static void source_parse(sl__ctx *c, const sl__ynode *svc, const char *path, sl_service_spec *s)
 {
     const src_key *keys = kind_keys[s->kind];
     const char *names[SOURCE_KEYS_MAX];
     size_t n = 0;
     int required = 0;
+    size_t errors_before = c->errors;
+    sl_error e = {0};
     sl__field f;
 
     for (; keys[n].name; n++) {
@@ -160,6 +229,14 @@ static void source_parse(sl__ctx *c, const sl__ynode *svc, const char *path, sl_
         return;
     if (sl__map_check(c, f.node, f.path, names))
         source_fill(c, f.node, f.path, s, keys);
+    if (c->errors == errors_before && sl_service_source_check(s, &e) != 0) {
+        /* e.field is "source.KEY": point at that key's value when it is there */
+        const char *key = e.field + strlen("source.");
+        sl__field k;
+        if (!sl__field_get(c, f.node, f.path, key, 0, &k))
+            k = f;
+        sl__error(c, k.node, SL_EINVAL, k.path, "%s", e.msg);
+    }
 }
 
 /* The index of a service named `name` among the first `count`, or -1. */
