@@ -31,6 +31,10 @@
  *   sched_items_per_s        report items handled per CPU second
  *   sched_rss_mib            peak resident set of the process (target < 1024 MiB)
  *
+ * Section 3, section 1's load through the scheduler (sl_sched on its thread, wall clock,
+ * BENCH_SCHED_PROBE_TARGETS http services at 10 s, BENCH_SCHED_PROBE_SECONDS): probes/s, CPU,
+ * reports, RSS (sched_probe_*).
+ *
  * Without tool_targets the bench says so and exits 0; with failed probes it exits 1.
  */
 #include <stdint.h>
@@ -524,6 +528,107 @@ static int section_sched(void)
     return st.reported == (uint64_t)services * MINUTES ? 0 : 1;
 }
 
+/* ---- section 3: the scheduler probing ----
+ *
+ * The whole path of section 1 through the scheduler instead of a bare fetch:
+ * BENCH_SCHED_PROBE_TARGETS (default 10,000) http services of tool_targets in agreements of
+ * 250, availability at 10 s intervals, for BENCH_SCHED_PROBE_SECONDS (default 30) of wall
+ * clock on the scheduler's own thread, reports signed and written to its state and counted.
+ */
+
+static sl_agreement_spec *probe_agreement(int k, int services, unsigned port, int64_t start)
+{
+    size_t cap = 4096 + (size_t)services * 200;
+    char *text = malloc(cap), from[32], to[32];
+    size_t n;
+    sl_agreement_spec *spec = NULL;
+    sl_diags d = {0};
+
+    sl_time_format(start, from, sizeof(from));
+    sl_time_format(start + 2 * 3600 * 1000, to, sizeof(to));
+    n = (size_t)snprintf(text, cap,
+                         "apiVersion: slaledger/v1\nkind: Agreement\nmetadata: {name: p%d}\n"
+                         "spec:\n  channel: univie-aws\n  consumer: univie\n  provider: aws\n"
+                         "  period: {start: %s, end: %s}\n"
+                         "  fee: {amount: \"10.00\", currency: EUR}\n  grace: 1m\n"
+                         "  oracles: {members: [univie-mon], quorum: 1}\n  services:\n",
+                         k, from, to);
+    for (int i = 0; i < services; i++)
+        n += (size_t)snprintf(text + n, cap - n,
+                              "    - {name: s%d, kind: http, source: {url: "
+                              "\"http://127.0.0.1:%u/ok?i=%d\", timeout: 5s}}\n",
+                              i, port, k * PER_AGREEMENT + i);
+    n += (size_t)snprintf(text + n, cap - n, "  objectives:\n");
+    for (int i = 0; i < services; i++)
+        n += (size_t)snprintf(text + n, cap - n,
+                              "    - {name: o%d, service: s%d, metric: availability, interval: "
+                              "10s, window: 1h, target: \">= 99%%\"}\n",
+                              i, i);
+    if (sl_sla_parse(text, n, NULL, &spec, &d) != 0) {
+        fprintf(stderr, "bench_oracles: agreement: %s\n", d.n ? d.v[0].msg : "invalid");
+        exit(1);
+    }
+    free(text);
+    return spec;
+}
+
+static int section_sched_probes(const char *tool)
+{
+    int services = (int)env_long("BENCH_SCHED_PROBE_TARGETS", 10000);
+    long secs = env_long("BENCH_SCHED_PROBE_SECONDS", 30);
+    int n_agr = (services + PER_AGREEMENT - 1) / PER_AGREEMENT;
+    sl_agreement_spec **specs = calloc((size_t)n_agr, sizeof(*specs));
+    sched_bench b = {0, 0, 0};
+    targets tg;
+    net n;
+    sl_sched_oracle o;
+    sl_sched_config c = {0};
+    sl_sched *s = NULL;
+    sl_sched_stats st;
+    sl_error err = {0};
+    char state[256];
+
+    if (targets_start(&tg, tool, NULL, NULL) != 0)
+        die("tool_targets did not start");
+    net_init(&n);
+    o = (sl_sched_oracle){"univie-mon", n.key[M_UNIVIE_MON], &n.cert[M_UNIVIE_MON]};
+    snprintf(state, sizeof(state), "%s/oracles.db", n.dir);
+    c.state_path = state;
+    c.oracles = &o;
+    c.n_oracles = 1;
+    c.delay_ms = 2000;
+    c.max_active = PROBE_MAX_ACTIVE;
+    c.submit = sched_submit_cb;
+    c.known = sched_known_cb;
+    c.arg = &b;
+    for (int k = 0; k < n_agr; k++)
+        specs[k] = probe_agreement(k, k == n_agr - 1 ? services - k * PER_AGREEMENT : PER_AGREEMENT,
+                                   tg.port, wall_ms() / 3600000 * 3600000);
+    if (sl_sched_new(&c, &s, &err) != 0 ||
+        sl_sched_sync(s, "univie-aws", (const sl_agreement_spec *const *)specs, (size_t)n_agr) ||
+        sl_sched_start(s) != 0)
+        die("scheduler");
+    int64_t w0 = mono_us(), c0 = cpu_us();
+    sleep((unsigned)secs);
+    int64_t w1 = mono_us(), c1 = cpu_us();
+    sl_sched_stats_get(s, &st);
+    sl_sched_free(s);
+    targets_stop(&tg);
+    printf("sched_probe_per_s: %.0f probes/s (%d services every 10 s, through the scheduler)\n",
+           (double)st.probes / ((double)(w1 - w0) / 1e6), services);
+    printf("sched_probe_down: %llu\n", (unsigned long long)st.probes_down);
+    printf("sched_probe_cpu_pct: %.1f %% (scheduler, probes, signing, state)\n",
+           100.0 * (double)(c1 - c0) / (double)(w1 - w0));
+    printf("sched_probe_reported: %llu intervals in %llu transactions\n",
+           (unsigned long long)st.reported, (unsigned long long)b.txs);
+    printf("sched_probe_rss_mib: %.1f MiB (peak)\n", peak_rss_mib());
+    for (int k = 0; k < n_agr; k++)
+        sl_agreement_spec_free(specs[k]);
+    free(specs);
+    net_free(&n);
+    return st.probes == 0 || st.probes_down > 0;
+}
+
 int main(int argc, char **argv)
 {
     char tool[4096];
@@ -536,5 +641,6 @@ int main(int argc, char **argv)
     }
     bad |= section_probes(tool);
     bad |= section_sched();
+    bad |= section_sched_probes(tool);
     return bad;
 }
