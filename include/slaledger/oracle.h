@@ -159,6 +159,11 @@ typedef struct sl_source_query {
 /** The value of source key `key` of a service, or NULL. */
 const char *sl_source_get(const sl_service_spec *s, const char *key);
 
+/** Where q's requests go for key "endpoint" or "login_endpoint": the credential's value when
+ * it has one (a node's own route to the API: a private endpoint, a stand-in), else the
+ * service's source key, else NULL (the adapter's public default). */
+const char *sl_source_endpoint(const sl_source_query *q, const char *key);
+
 /* ---- AWS CloudWatch (cloudwatch.c) ---- */
 
 /**

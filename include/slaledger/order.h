@@ -30,6 +30,10 @@ typedef struct sl_order_settings {
     int64_t heartbeat_ms; /* cut an empty block after this long without one (0: never), so
                              contract time advances and windows close on an idle channel */
     size_t queue_max;     /* waiting transactions before submit says SL_EBUSY (default 100000) */
+    /* The node's clock (ms since the epoch) for block timestamps and expiry checks; NULL for
+     * the wall clock. A demo runs it faster than the wall (sl_node_config's clock). */
+    int64_t (*clock)(void *arg);
+    void *clock_arg;
 } sl_order_settings;
 
 /**

@@ -312,6 +312,7 @@ const char *sl_order_kind_name(sl_order_kind k); /* "solo", "etcd" */
 #define SL_NODE_MAX_SCHED_TIMEOUT_MS      120000
 #define SL_NODE_DEFAULT_SCHED_CONCURRENCY 256
 #define SL_NODE_MAX_SCHED_CONCURRENCY     100000
+#define SL_NODE_MAX_CLOCK_SPEED           100000 /* clock.speed */
 
 typedef enum sl_node_log_format {
     SL_NODE_LOG_TEXT, /* "text": one human-readable line per event (the default) */
@@ -369,6 +370,12 @@ typedef struct sl_node_config {
     int64_t sched_delay_ms;     /* scheduler.delay: wait after an interval's end (10s) */
     int64_t sched_timeout_ms;   /* scheduler.timeout: per source request (10s) */
     uint32_t sched_concurrency; /* scheduler.concurrency: transfers at once (256) */
+    /* clock: the node's time runs `speed` times faster than the wall clock from the wall time
+     * `since` on (at which both agree): now = since + (wall - since) * speed. Block
+     * timestamps, transaction expiry and the oracles use it; the contract only ever sees
+     * block timestamps. For demos and tests; speed 1 (the default) is the wall clock. */
+    uint32_t clock_speed;
+    int64_t clock_since_ms; /* -1: when the node starts */
 } sl_node_config;
 
 /**
@@ -417,7 +424,7 @@ typedef enum sl_credential_kind {
 
 /** One named credential. The fields of the other kind are NULL. */
 typedef struct sl_credential {
-    char *name; /* what agreements name in a service's source.credentials */
+    char *name; /* what agreements name in a service's source.credentials; unique per oracle */
     sl_credential_kind kind;
     char *access_key_id;     /* aws */
     char *secret_access_key; /* aws */
@@ -426,6 +433,12 @@ typedef struct sl_credential {
     char *tenant_id;         /* azure */
     char *client_id;         /* azure */
     char *client_secret;     /* azure */
+    char *endpoint;          /* optional: the monitoring API's base URL (CloudWatch, Azure
+                                Resource Manager), e.g. a private endpoint or a stand-in;
+                                overrides the agreement's source.endpoint */
+    char *login_endpoint;    /* azure, optional: the token service's base URL */
+    char *oracle;            /* optional: only this oracle member uses the credential (each
+                                oracle of a node may have its own); NULL for every oracle */
 } sl_credential;
 
 typedef struct sl_secrets {
@@ -450,8 +463,12 @@ int sl_secrets_parse(const char *text, size_t len, const char *filename, sl_secr
 int sl_secrets_parse_file(const char *path, sl_secrets **out, sl_diags *diags)
     __attribute__((warn_unused_result));
 
-/** The credential called name, or NULL (also for NULL arguments). */
+/** The credential called name that is for every oracle, or NULL (also for NULL arguments). */
 const sl_credential *sl_secrets_find(const sl_secrets *s, const char *name);
+
+/** The credential called name for oracle: the one scoped to that oracle, else the one for
+ * every oracle, else NULL. oracle may be NULL (then as sl_secrets_find). */
+const sl_credential *sl_secrets_find_for(const sl_secrets *s, const char *name, const char *oracle);
 
 /** Wipes every string (sodium_memzero) and frees. Accepts NULL. */
 void sl_secrets_free(sl_secrets *s);

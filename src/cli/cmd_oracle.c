@@ -57,7 +57,7 @@ static void measure_usage(FILE *out)
 {
     fprintf(out,
             "usage: slaledger oracle measure AGREEMENT --objective NAME --from TIME --to TIME\n"
-            "                                [--secrets FILE] [--json]\n\n"
+            "                                [--secrets FILE] [--oracle NAME] [--json]\n\n"
             "Measures the intervals [from, to) of one objective from its service's source\n"
             "(aws.ec2: CloudWatch, azure.vm: Azure Monitor, prometheus: query_range), exactly\n"
             "as the node's oracles do, and prints one line per interval: START known VALUE or\n"
@@ -69,6 +69,7 @@ static void measure_usage(FILE *out)
             "  --from TIME       first interval's start\n"
             "  --to TIME         end of the last interval\n"
             "  --secrets FILE    the node's secrets file, for sources that name credentials\n"
+            "  --oracle NAME     use the credentials scoped to this oracle member, if any\n"
             "  --json            print a JSON array of {start, start_ms, known, value|reason}\n"
             "  -h, --help        show this help\n\n"
             "exit status: 0 the source answered, 1 it refused or failed (why on stderr),\n"
@@ -93,8 +94,8 @@ static long objective_find(const sl_agreement_spec *s, const char *name)
 }
 
 /* The credential the service names, from the secrets file; *out NULL when it names none. */
-static int find_credential(const sl_service_spec *svc, const char *secrets_path, sl_secrets **sec,
-                           const sl_credential **out)
+static int find_credential(const sl_service_spec *svc, const char *secrets_path, const char *oracle,
+                           sl_secrets **sec, const sl_credential **out)
 {
     const char *name = sl_source_get(svc, "credentials");
     sl_diags d = {0};
@@ -116,7 +117,7 @@ static int find_credential(const sl_service_spec *svc, const char *secrets_path,
         sl_diags_release(&d);
         return SL_EXIT_IO;
     }
-    *out = sl_secrets_find(*sec, name);
+    *out = sl_secrets_find_for(*sec, name, oracle);
     if (*out)
         return 0;
     fprintf(stderr, "slaledger oracle measure: %s: no credential named '%s'\n", secrets_path, name);
@@ -161,7 +162,7 @@ static int print_samples(const sl_measure *m, int json)
 }
 
 typedef struct measure_args {
-    const char *objective, *from, *to, *secrets;
+    const char *objective, *from, *to, *secrets, *oracle;
     int json;
 } measure_args;
 
@@ -186,7 +187,7 @@ static int run_measure(const char *path, const measure_args *a)
     q.service = &spec->services[q.objective->service];
     if ((rc = parse_time("--from", a->from, &q.from_ms)) ||
         (rc = parse_time("--to", a->to, &q.to_ms)) ||
-        (rc = find_credential(q.service, a->secrets, &sec, &q.credential)))
+        (rc = find_credential(q.service, a->secrets, a->oracle, &sec, &q.credential)))
         goto out;
     rc = SL_EXIT_INVALID;
     if (sl_measure_init(&m, &q, NULL, &err) != 0 || sl_measure_run(&m, &err) != 0) {
@@ -205,10 +206,14 @@ static int cmd_measure(int argc, char **argv)
 {
     measure_args a = {0};
     const sl__opt opts[] = {
-        {"--objective", &a.objective, NULL}, {"--from", &a.from, NULL}, {"--to", &a.to, NULL},
-        {"--secrets", &a.secrets, NULL},     {"--json", NULL, &a.json},
+        {"--objective", &a.objective, NULL},
+        {"--from", &a.from, NULL},
+        {"--to", &a.to, NULL},
+        {"--secrets", &a.secrets, NULL},
+        {"--oracle", &a.oracle, NULL},
+        {"--json", NULL, &a.json},
     };
-    const sl__cli_spec spec = {"oracle measure", measure_usage, opts, 5, 1, 1};
+    const sl__cli_spec spec = {"oracle measure", measure_usage, opts, 6, 1, 1};
     int nargs, rc = sl__cli_parse(&spec, argc, argv, &nargs);
 
     if (rc >= 0)

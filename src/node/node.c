@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/log.h"
@@ -97,6 +98,13 @@ static int load_member(const sl_node_member *m, const char *org, sl_role role, s
     return 0;
 }
 
+static int64_t wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int lock_data_dir(sl_node *nd, sl_error *err)
 {
     const char *dir = nd->cfg->data_dir;
@@ -146,7 +154,8 @@ static int open_channel(sl_node *nd, const sl_node_channel *c, sl__channel *ch, 
                             c->ledger, sl_ledger_channel(ch->ledger)->name, c->name);
     sl_strfmt(ch->name, sizeof(ch->name), "%s", c->name);
     ch->node = &nd->n;
-    sl_order_settings set = {.heartbeat_ms = nd->cfg->heartbeat_ms};
+    sl_order_settings set = {
+        .heartbeat_ms = nd->cfg->heartbeat_ms, .clock = sl__node_clock_cb, .clock_arg = &nd->n};
     return sl_solo_new(ch->ledger, nd->n.identity.key, &nd->n.identity.cert, &set,
                        sl__node_on_block, ch, &ch->orderer, err);
 }
@@ -267,6 +276,8 @@ int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl
     nd->n.log = &nd->log;
     if ((rc = lock_data_dir(nd, err)) || (rc = load_files(nd, err)))
         goto fail;
+    nd->n.clock_speed = nd->cfg->clock_speed;
+    nd->n.clock_since = nd->cfg->clock_since_ms >= 0 ? nd->cfg->clock_since_ms : wall_now();
     nd->n.channels = calloc(nd->cfg->n_channels, sizeof(*nd->n.channels));
     if (!nd->n.channels) {
         rc = sl_error_set(err, SL_ENOMEM, NULL, "out of memory");

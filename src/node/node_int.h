@@ -63,13 +63,20 @@ typedef struct sl__node {
     pthread_mutex_t wait_mu;
     pthread_cond_t wait_cv;
     sl__waiter *waiters;
-    sl__paper paper[2]; /* /aws/services, /azure/services */
-    uint64_t nonce;     /* under wait_mu */
+    sl__paper paper[2];   /* /aws/services, /azure/services */
+    uint64_t nonce;       /* under wait_mu */
+    uint32_t clock_speed; /* the node's clock: since + (wall - since) * speed */
+    int64_t clock_since;
     /* The node's logger (log.h), owned by node.c; NULL writes through the default one. */
     struct sl__log *log;
 } sl__node;
 
 /* submit.c */
+/** The node's time in ms since the epoch (see sl_node_config's clock): block timestamps,
+ * transaction expiry and the oracles' intervals. */
+int64_t sl__node_now(const sl__node *n);
+/** sl__node_now as a clock callback (arg: the sl__node). */
+int64_t sl__node_clock_cb(void *arg);
 sl__channel *sl__node_channel(sl__node *n, const char *name);
 const sl__member *sl__node_user(const sl__node *n, const char *name);
 /**

@@ -26,6 +26,20 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t sl__node_now(const sl__node *n)
+{
+    int64_t wall = wall_ms();
+
+    if (n->clock_speed <= 1 || wall <= n->clock_since)
+        return wall;
+    return n->clock_since + (wall - n->clock_since) * (int64_t)n->clock_speed;
+}
+
+int64_t sl__node_clock_cb(void *arg)
+{
+    return sl__node_now(arg);
+}
+
 sl__channel *sl__node_channel(sl__node *n, const char *name)
 {
     for (size_t i = 0; name && i < n->n_channels; i++)
@@ -74,7 +88,7 @@ int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx 
     t->nonce = ++n->nonce ^ (uint64_t)wall_ms() << 20; /* distinct across restarts too */
     pthread_mutex_unlock(&n->wait_mu);
     sl_strfmt(t->channel, sizeof(t->channel), "%s", ch->name);
-    t->expires_ms = wall_ms() + TX_LIFETIME_MS;
+    t->expires_ms = sl__node_now(n) + TX_LIFETIME_MS;
     t->cert = user->cert;
     sl_buf bytes;
     sl_buf_init(&bytes);

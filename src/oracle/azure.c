@@ -126,9 +126,9 @@ static int need_source(const sl_source_query *q, const char *key, const char **o
 }
 
 /* Appends source.key (or def) without trailing slashes. */
-static void put_base(sl_buf *b, const sl_service_spec *s, const char *key, const char *def)
+static void put_base(sl_buf *b, const sl_source_query *q, const char *key, const char *def)
 {
-    const char *u = sl_source_get(s, key);
+    const char *u = sl_source_endpoint(q, key);
     size_t n;
 
     if (!u || !*u)
@@ -225,7 +225,7 @@ static int token_body(const sl_source_query *q, sl_buf *body)
     int rc = SL_ENOMEM;
 
     sl_buf_init(&scope);
-    put_base(&scope, q->service, "endpoint", DEFAULT_MANAGEMENT);
+    put_base(&scope, q, "endpoint", DEFAULT_MANAGEMENT);
     put_text(&scope, "/.default");
     if (!sl_buf_cstr(&scope))
         goto out;
@@ -252,7 +252,7 @@ int sl_azure_token_request(const sl_source_query *q, sl_http_req *out, sl_error 
     if ((rc = check_service(q, err)) != 0 || (rc = check_credential(q, err)) != 0 ||
         (rc = tenant_of(q, &tenant, err)) != 0)
         goto out;
-    put_base(&url, q->service, "login_endpoint", DEFAULT_LOGIN);
+    put_base(&url, q, "login_endpoint", DEFAULT_LOGIN);
     sl_buf_put_u8(&url, '/');
     sl_url_encode(&url, tenant, strlen(tenant));
     put_text(&url, "/oauth2/v2.0/token");
@@ -451,7 +451,7 @@ static int metrics_url(const sl_source_query *q, sl_buf *url, sl_error *err)
         sl_time_format(q->to_ms, to, sizeof(to)) < 0)
         return sl_error_set(err, SL_EINVAL, "range", "[from, to) is out of range");
     sl_strfmt(span, sizeof(span), "%s/%s", from, to);
-    put_base(url, q->service, "endpoint", DEFAULT_MANAGEMENT);
+    put_base(url, q, "endpoint", DEFAULT_MANAGEMENT);
     path_segment(url, "/subscriptions/", sub);
     path_segment(url, "/resourceGroups/", group);
     path_segment(url, "/providers/Microsoft.Compute/virtualMachines/", vm);

@@ -329,7 +329,7 @@ int sl_cloudwatch_request(const sl_source_query *q, const char *next_token, sl_h
         rc = sl_error_set(err, SL_EINVAL, "source", "source values must be UTF-8 text");
         goto out;
     }
-    if ((rc = endpoint_parse(sl_source_get(q->service, "endpoint"), p.region, &e, err)) != 0)
+    if ((rc = endpoint_parse(sl_source_endpoint(q, "endpoint"), p.region, &e, err)) != 0)
         goto out;
     text = body_text(q, &p, next_token);
     if (!text) {

@@ -422,6 +422,18 @@ const char *sl_source_get(const sl_service_spec *s, const char *key)
     return NULL;
 }
 
+const char *sl_source_endpoint(const sl_source_query *q, const char *key)
+{
+    const sl_credential *c = q->credential;
+    const char *v = NULL;
+
+    if (c && strcmp(key, "endpoint") == 0)
+        v = c->endpoint;
+    else if (c && strcmp(key, "login_endpoint") == 0)
+        v = c->login_endpoint;
+    return v ? v : sl_source_get(q->service, key);
+}
+
 void sl_samples_unknown(sl_sample *s, size_t n, const char *fmt, ...)
 {
     char reason[SL_SAMPLE_REASON_CAP];

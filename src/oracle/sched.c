@@ -738,7 +738,8 @@ static void measure_start(sl_sched *s, task *t, int64_t end, int64_t now)
 
     if (end - t->next_ms > (int64_t)MAX_BATCH * o->interval_ms)
         q.to_ms = t->next_ms + (int64_t)MAX_BATCH * o->interval_ms;
-    if (cred && !(q.credential = sl_secrets_find(s->cfg.secrets, cred))) {
+    if (cred && !(q.credential =
+                      sl_secrets_find_for(s->cfg.secrets, cred, s->cfg.oracles[t->oracle].name))) {
         measure_end(s, t,
                     sl_error_set(&err, SL_ENOENT, "credentials",
                                  "credential '%s' is not in this node's secrets file", cred),

@@ -4,11 +4,12 @@
  * the oldest waiting transaction has waited the timeout, a flush asks, or (heartbeat) the
  * channel has been idle long enough that time should advance with an empty block.
  *
- * Block timestamps are the wall clock in ms (the ledger raises a timestamp that does not
- * increase). The queue owns copies of the transaction bytes until their block is committed.
- * Counters `queued` and `done` number transactions, so flush waits for exactly what was
- * submitted before it. Thread-safety: one mutex guards the queue and counters; the commit runs
- * outside it so submitters are never blocked by SQLite.
+ * Block timestamps are the node's clock in ms (the wall clock unless settings.clock says
+ * otherwise; the ledger raises a timestamp that does not increase). Cutting deadlines are
+ * monotonic wall time whatever the node's clock. The queue owns copies of the transaction bytes
+ * until their block is committed. Counters `queued` and `done` number transactions, so flush waits
+ * for exactly what was submitted before it. Thread-safety: one mutex guards the queue and counters;
+ * the commit runs outside it so submitters are never blocked by SQLite.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,6 +56,12 @@ static int64_t clock_ms(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The node's time: block timestamps and expiry checks. */
+static int64_t node_now(const solo *s)
+{
+    return s->set.clock ? s->set.clock(s->set.clock_arg) : clock_ms(CLOCK_REALTIME);
+}
+
 static int grow(solo *s)
 {
     size_t cap = s->cap ? s->cap * 2 : 1024;
@@ -74,7 +81,7 @@ static int solo_submit(sl_orderer *o, const uint8_t *tx, size_t len, uint8_t id[
                        sl_error *err)
 {
     solo *s = (solo *)o;
-    int rc = sl_ledger_precheck(s->ledger, tx, len, clock_ms(CLOCK_REALTIME), id, err);
+    int rc = sl_ledger_precheck(s->ledger, tx, len, node_now(s), id, err);
     if (rc)
         return rc;
     uint8_t *copy = malloc(len ? len : 1);
@@ -162,8 +169,7 @@ static void commit_block(solo *s, const uint8_t **txs, size_t *lens, pending_tx 
 {
     sl_commit_info info;
     sl_error err = {0};
-    int rc = sl_ledger_commit(s->ledger, txs, lens, k, clock_ms(CLOCK_REALTIME), s->key, &s->cert,
-                              &info, &err);
+    int rc = sl_ledger_commit(s->ledger, txs, lens, k, node_now(s), s->key, &s->cert, &info, &err);
     if (s->cb)
         s->cb(s->cb_arg, rc ? NULL : &info, rc ? &err : NULL);
     for (size_t i = 0; i < k; i++)

@@ -42,6 +42,7 @@ static const char *const channel_keys[] = {"name", "genesis", "ledger", NULL};
 static const char *const ordering_keys[] = {"heartbeat", "etcd", NULL};
 static const char *const etcd_keys[] = {"endpoints", NULL};
 static const char *const scheduler_keys[] = {"delay", "timeout", "concurrency", NULL};
+static const char *const clock_keys[] = {"speed", "since", NULL};
 static const char *const log_keys[] = {"format", "level", NULL};
 static const char *const log_formats[] = {"text", "json"};
 static const char *const log_levels[] = {"debug", "info", "warn", "error"};
@@ -472,6 +473,21 @@ static void scheduler_parse(node_build *b, const sl__ynode *n, const char *path)
         b->cfg->sched_concurrency = (uint32_t)v;
 }
 
+static void clock_parse(node_build *b, const sl__ynode *n, const char *path)
+{
+    sl__field f;
+    int64_t v;
+
+    if (!sl__map_check(&b->ctx, n, path, clock_keys))
+        return;
+    if (sl__field_get(&b->ctx, n, path, "speed", 0, &f) &&
+        sl__read_int(&b->ctx, f.node, f.path, 1, SL_NODE_MAX_CLOCK_SPEED, &v) == 0)
+        b->cfg->clock_speed = (uint32_t)v;
+    if (sl__field_get(&b->ctx, n, path, "since", 0, &f) &&
+        sl__read_time(&b->ctx, f.node, f.path, &v) == 0)
+        b->cfg->clock_since_ms = v;
+}
+
 static void log_parse(node_build *b, const sl__ynode *n, const char *path)
 {
     sl__field f;
@@ -551,6 +567,8 @@ static void spec_parse(node_build *b, const sl__ynode *n, const char *path)
         log_parse(b, f.node, f.path);
     if (sl__field_get(&b->ctx, n, path, "scheduler", 0, &f))
         scheduler_parse(b, f.node, f.path);
+    if (sl__field_get(&b->ctx, n, path, "clock", 0, &f))
+        clock_parse(b, f.node, f.path);
 }
 
 static void metadata_cb(void *b, const sl__ynode *n, const char *path)
@@ -579,6 +597,8 @@ static sl_node_config *config_new(void)
     cfg->sched_delay_ms = SL_NODE_DEFAULT_SCHED_DELAY_MS;
     cfg->sched_timeout_ms = SL_NODE_DEFAULT_SCHED_TIMEOUT_MS;
     cfg->sched_concurrency = SL_NODE_DEFAULT_SCHED_CONCURRENCY;
+    cfg->clock_speed = 1;
+    cfg->clock_since_ms = -1;
     cfg->log_format = SL_NODE_LOG_TEXT;
     cfg->log_level = SL_NODE_LOG_INFO;
     if (!cfg->data_dir || !cfg->listen_host) {

@@ -35,12 +35,15 @@
 static const char *const metadata_keys[] = {"name", "description", NULL};
 static const char *const secrets_spec_keys[] = {"credentials", NULL};
 static const char *const aws_keys[] = {
-    "name", "kind", "access_key_id", "secret_access_key", "session_token", "region", NULL};
-static const char *const azure_keys[] = {"name",      "kind",          "tenant_id",
-                                         "client_id", "client_secret", NULL};
+    "name",   "kind", "access_key_id", "secret_access_key", "session_token", "region", "endpoint",
+    "oracle", NULL};
+static const char *const azure_keys[] = {"name",           "kind",          "tenant_id",
+                                         "client_id",      "client_secret", "endpoint",
+                                         "login_endpoint", "oracle",        NULL};
 static const char *const any_keys[] = {
-    "name",   "kind",      "access_key_id", "secret_access_key", "session_token",
-    "region", "tenant_id", "client_id",     "client_secret",     NULL};
+    "name",      "kind",      "access_key_id", "secret_access_key", "session_token",  "region",
+    "tenant_id", "client_id", "client_secret", "endpoint",          "login_endpoint", "oracle",
+    NULL};
 static const char *const credential_kinds[] = {"aws", "azure"};
 static const char *const tokens_spec_keys[] = {"tokens", NULL};
 static const char *const token_keys[] = {"user", "org", "role", "sha256", NULL};
@@ -207,6 +210,22 @@ static int read_secret(sl__ctx *c, const sl__ynode *map, const char *mpath, cons
     return *out ? 0 : -1;
 }
 
+/* An optional endpoint URL (not a secret: it is shown in messages). */
+static void read_url(sl__ctx *c, const sl__ynode *n, const char *path, const char *key, char **out)
+{
+    sl__field f;
+    sl__shown sh;
+
+    if (!sl__field_get(c, n, path, key, 0, &f) || sl__read_text(c, f.node, f.path, 1, out) != 0)
+        return;
+    if (strncmp(*out, "http://", 7) != 0 && strncmp(*out, "https://", 8) != 0) {
+        sl__error(c, f.node, SL_EINVAL, f.path, "expected an http:// or https:// URL, found %s",
+                  sl__show(f.node->text, f.node->len, &sh));
+        free(*out);
+        *out = NULL;
+    }
+}
+
 static void aws_parse(sl__ctx *c, const sl__ynode *n, const char *path, sl_credential *cr)
 {
     sl__field f;
@@ -216,6 +235,7 @@ static void aws_parse(sl__ctx *c, const sl__ynode *n, const char *path, sl_crede
     read_secret(c, n, path, "session_token", 0, &cr->session_token);
     if (sl__field_get(c, n, path, "region", 1, &f))
         sl__read_name(c, f.node, f.path, "an AWS region", &cr->region);
+    read_url(c, n, path, "endpoint", &cr->endpoint);
 }
 
 static void azure_parse(sl__ctx *c, const sl__ynode *n, const char *path, sl_credential *cr)
@@ -223,13 +243,21 @@ static void azure_parse(sl__ctx *c, const sl__ynode *n, const char *path, sl_cre
     read_secret(c, n, path, "tenant_id", 1, &cr->tenant_id);
     read_secret(c, n, path, "client_id", 1, &cr->client_id);
     read_secret(c, n, path, "client_secret", 1, &cr->client_secret);
+    read_url(c, n, path, "endpoint", &cr->endpoint);
+    read_url(c, n, path, "login_endpoint", &cr->login_endpoint);
 }
 
-/* The credential before i called name, or -1. */
-static long credential_index(const sl_secrets *s, size_t i, const char *name)
+static int same_oracle(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The credential before i called name for the same oracle (or both for any), or -1. */
+static long credential_index(const sl_secrets *s, size_t i, const char *name, const char *oracle)
 {
     for (size_t k = 0; k < i; k++) {
-        if (s->credentials[k].name && strcmp(s->credentials[k].name, name) == 0)
+        if (s->credentials[k].name && strcmp(s->credentials[k].name, name) == 0 &&
+            same_oracle(s->credentials[k].oracle, oracle))
             return (long)k;
     }
     return -1;
@@ -243,10 +271,12 @@ static void credential_name(secrets_build *b, const sl__ynode *n, const char *pa
     sl__field f;
     long dup;
 
+    if (sl__field_get(&b->ctx, n, path, "oracle", 0, &f))
+        sl__read_name(&b->ctx, f.node, f.path, "an oracle", &cr->oracle);
     if (!sl__field_get(&b->ctx, n, path, "name", 1, &f) ||
         sl__read_name(&b->ctx, f.node, f.path, "a credential", &cr->name) != 0)
         return;
-    dup = credential_index(b->s, i, cr->name);
+    dup = credential_index(b->s, i, cr->name, cr->oracle);
     if (dup < 0)
         return;
     sl__path_index(other, list, (size_t)dup);
@@ -366,15 +396,27 @@ int sl_secrets_parse_file(const char *path, sl_secrets **out, sl_diags *diags)
     return rc;
 }
 
-const sl_credential *sl_secrets_find(const sl_secrets *s, const char *name)
+const sl_credential *sl_secrets_find_for(const sl_secrets *s, const char *name, const char *oracle)
 {
+    const sl_credential *any = NULL;
+
     if (!s || !name)
         return NULL;
     for (size_t i = 0; i < s->n_credentials; i++) {
-        if (s->credentials[i].name && strcmp(s->credentials[i].name, name) == 0)
-            return &s->credentials[i];
+        const sl_credential *cr = &s->credentials[i];
+        if (!cr->name || strcmp(cr->name, name) != 0)
+            continue;
+        if (!cr->oracle)
+            any = cr;
+        else if (oracle && strcmp(cr->oracle, oracle) == 0)
+            return cr;
     }
-    return NULL;
+    return any;
+}
+
+const sl_credential *sl_secrets_find(const sl_secrets *s, const char *name)
+{
+    return sl_secrets_find_for(s, name, NULL);
 }
 
 const char *sl_credential_kind_name(sl_credential_kind k)
@@ -396,6 +438,9 @@ void sl_secrets_free(sl_secrets *s)
         wipe_free(cr->tenant_id);
         wipe_free(cr->client_id);
         wipe_free(cr->client_secret);
+        wipe_free(cr->endpoint);
+        wipe_free(cr->login_endpoint);
+        wipe_free(cr->oracle);
     }
     free(s->credentials);
     wipe_free(s->name);

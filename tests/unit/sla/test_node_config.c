@@ -695,6 +695,45 @@ static void test_secrets_valid(void **state)
     assert_string_equal(sl_credential_kind_name((sl_credential_kind)7), "unknown");
 }
 
+/* Each oracle may have its own credential of a name, with its own endpoint. */
+static void test_secrets_per_oracle(void **state)
+{
+    static const char doc[] =
+        "apiVersion: slaledger/v1\nkind: Secrets\nmetadata: {name: s}\nspec:\n  credentials:\n"
+        "    - {name: aws-main, kind: aws, access_key_id: A1, secret_access_key: k1,\n"
+        "       region: eu-central-1, endpoint: \"http://127.0.0.1:9001\"}\n"
+        "    - {name: aws-main, kind: aws, oracle: watchdog-mon, access_key_id: A2,\n"
+        "       secret_access_key: k2, region: eu-central-1, endpoint: \"http://127.0.0.1:9002\"}\n"
+        "    - {name: azure-main, kind: azure, tenant_id: t, client_id: c, client_secret: x,\n"
+        "       endpoint: \"http://127.0.0.1:9003\", login_endpoint: \"http://127.0.0.1:9003\"}\n";
+    sl_secrets *s = secrets_ok(doc);
+    const sl_credential *c;
+
+    (void)state;
+    c = sl_secrets_find_for(s, "aws-main", "watchdog-mon");
+    assert_string_equal(c->access_key_id, "A2");
+    assert_string_equal(c->endpoint, "http://127.0.0.1:9002");
+    assert_string_equal(sl_secrets_find_for(s, "aws-main", "univie-mon")->access_key_id, "A1");
+    assert_string_equal(sl_secrets_find(s, "aws-main")->access_key_id, "A1");
+    c = sl_secrets_find_for(s, "azure-main", "watchdog-mon");
+    assert_string_equal(c->login_endpoint, "http://127.0.0.1:9003");
+    assert_null(c->oracle);
+    sl_secrets_free(s);
+
+    /* The same name twice for the same oracle is still a duplicate; endpoints are URLs. */
+    char *dup = th_replace(doc, "oracle: watchdog-mon, ", "");
+    sl_diags d = {0};
+    assert_int_equal(sl_secrets_parse(dup, strlen(dup), "s.yaml", &s, &d), SL_EINVAL);
+    assert_non_null(strstr(d.v[0].msg, "duplicate credential 'aws-main'"));
+    sl_diags_release(&d);
+    free(dup);
+    char *bad = th_replace(doc, "\"http://127.0.0.1:9001\"", "ftp://x");
+    assert_int_equal(sl_secrets_parse(bad, strlen(bad), "s.yaml", &s, &d), SL_EINVAL);
+    assert_string_equal(d.v[0].field, "spec.credentials[0].endpoint");
+    sl_diags_release(&d);
+    free(bad);
+}
+
 static const err_case secrets_cases[] = {
     {"secret with a space", "secret_access_key: s3cr3t/Value+with=signs",
      "secret_access_key: s3cr3t value", "spec.credentials[0].secret_access_key", 9, 26,
@@ -1122,6 +1161,7 @@ int main(void)
         cmocka_unit_test(test_node_resolve),
         cmocka_unit_test(test_node_parse_file),
         cmocka_unit_test(test_secrets_valid),
+        cmocka_unit_test(test_secrets_per_oracle),
         cmocka_unit_test(test_secrets_error_table),
         cmocka_unit_test(test_secrets_length),
         cmocka_unit_test(test_secrets_file_mode),
