@@ -68,7 +68,9 @@ typedef struct sl_sched_config {
     sl_sched_log_cb log;         /* may be NULL */
     sl_sched_refresh_cb refresh; /* may be NULL */
     sl_sched_clock_cb clock;
-    void *arg; /* for every callback */
+    uint32_t speed; /* how much faster than the wall the clock runs (0 or 1: as fast); waits
+                       and probe time limits are converted to wall time with it */
+    void *arg;      /* for every callback */
 } sl_sched_config;
 
 /**

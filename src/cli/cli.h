@@ -101,6 +101,9 @@ int sl__cmd_agreement(int argc, char **argv);
 int sl__cmd_service(int argc, char **argv);
 int sl__cmd_wallet(int argc, char **argv);
 
+/** `slaledger demo` (cmd_demo.c). */
+int sl__cmd_demo(int argc, char **argv);
+
 /** `slaledger oracle measure|probe` (cmd_oracle.c). */
 int sl__cmd_oracle(int argc, char **argv);
 

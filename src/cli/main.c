@@ -22,6 +22,7 @@ static const sl_cmd commands[] = {
     {"agreement", sl__cmd_agreement, "propose, accept, fund, list and show agreements on a node"},
     {"service", sl__cmd_service, "list an agreement's services and measurement history on a node"},
     {"wallet", sl__cmd_wallet, "show, issue and withdraw tokens of a wallet on a node"},
+    {"demo", sl__cmd_demo, "the paper's scenario on this machine: outages, penalties, settlement"},
     {"oracle", sl__cmd_oracle, "measure an objective from its source or probe a service once"},
 };
 

@@ -44,10 +44,14 @@ typedef struct sl__supply {
 } sl__supply;
 
 /* ---- measurement state (report.c, window.c) ---- */
+/* An interval's reports until its deadline. An interval decided early stays here (decided set)
+ * so that later reports are still recorded once each and a dissent becomes a dispute. */
 typedef struct sl__pending {
     int64_t interval;  /* global interval number: start_ms / interval_ms */
     uint64_t reported; /* bit i: spec->oracles[i] reported */
-    int64_t values[];  /* indexed by oracle, spec->n_oracles entries */
+    int decided;       /* decided early with outcome; later reports change nothing else */
+    sl_outcome outcome;
+    int64_t values[]; /* indexed by oracle, spec->n_oracles entries */
 } sl__pending;
 
 typedef struct sl__window {

@@ -211,9 +211,11 @@ static void apply_decision(sl_contract *c, sl__agreement *a, sl__objective *o, i
 void sl__decide_pending(sl_contract *c, sl__agreement *a, sl__objective *o, sl__pending *p,
                         int final)
 {
-    decision d = decide(o, p->values, p->reported, final);
-    if (d.decided)
-        apply_decision(c, a, o, p->interval, &d);
+    if (!p->decided) {
+        decision d = decide(o, p->values, p->reported, final);
+        if (d.decided)
+            apply_decision(c, a, o, p->interval, &d);
+    }
     free(p);
 }
 
@@ -262,11 +264,13 @@ static int interval_check(const sl_contract *c, const sl__agreement *a, const sl
     if (r->start_ms < s->start_ms || r->end_ms > s->end_ms)
         return sl_error_set(err, SL_EINVAL, "interval", "interval is outside the period of '%s'",
                             s->name);
-    /* A decision is final: say so even when the interval is also past its deadline. */
+    /* A decision is final: say so even when the interval is also past its deadline. Before
+     * the deadline, sl_contract_report still records a decided interval's later reports. */
     int64_t interval = r->start_ms / len;
     const sl__window *w = window_of(a, o, interval);
     int64_t bit = bit_of(o, w, interval);
-    if (w->closed || (w->decided && (w->decided[bit / 64] >> (bit % 64) & 1)))
+    if (w->closed || ((w->decided && (w->decided[bit / 64] >> (bit % 64) & 1)) &&
+                      c->now >= r->end_ms + s->grace_ms))
         return sl_error_set(err, SL_EDUP, "interval", "interval already decided");
     if (r->end_ms > c->now)
         return sl_error_set(err, SL_ETIME, "interval",
@@ -331,6 +335,28 @@ static void pending_insert(sl__agreement *a, sl__objective *o, size_t at, sl__pe
         a->next_due = due;
 }
 
+/* A report for an interval decided early, before its deadline: recorded, and when it
+ * classifies the interval otherwise than the decision, a dispute naming every oracle's side.
+ * The decision, the counts and the money stay as they are. */
+static int late_report(sl_contract *c, sl__agreement *a, sl__objective *o, sl__pending *p,
+                       int oracle, int64_t value, sl_error *err)
+{
+    uint64_t bit = 1ULL << oracle;
+    int good = classify_good(o->spec, value);
+
+    if (sl__events_reserve(c, 1))
+        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    a->dirty = 1;
+    p->reported |= bit;
+    p->values[oracle] = value;
+    if ((good && p->outcome == SL_OUTCOME_BAD) || (!good && p->outcome == SL_OUTCOME_GOOD)) {
+        decision d = decide(o, p->values, p->reported, 0);
+        d.outcome = p->outcome;
+        push_interval_event(c, a, o, SL_EV_DISPUTE, p->interval, &d);
+    }
+    return 0;
+}
+
 int sl_contract_report(sl_contract *c, const sl_report *r, sl_error *err)
 {
     sl__agreement *a = NULL;
@@ -347,6 +373,8 @@ int sl_contract_report(sl_contract *c, const sl_report *r, sl_error *err)
     if (p && (p->reported & (1ULL << oracle)))
         return sl_error_set(err, SL_EDUP, "oracle", "'%s' already reported this interval",
                             r->oracle);
+    if (p && p->decided)
+        return late_report(c, a, o, p, oracle, r->value, err);
 
     int64_t values[SL_MAX_ORACLES] = {0};
     uint64_t reported = 1ULL << oracle;
@@ -358,7 +386,7 @@ int sl_contract_report(sl_contract *c, const sl_report *r, sl_error *err)
     decision d = decide(o, values, reported, 0);
 
     sl__pending *fresh = NULL;
-    if (!d.decided && !p) {
+    if (!p) {
         fresh = calloc(1, sizeof(*fresh) + a->spec->n_oracles * sizeof(int64_t));
         if (!fresh || pending_reserve(o)) {
             free(fresh);
@@ -371,22 +399,18 @@ int sl_contract_report(sl_contract *c, const sl_report *r, sl_error *err)
     }
 
     a->dirty = 1;
-    if (d.decided) {
-        if (p) {
-            free(p);
-            o->n_pending--;
-            memmove(o->pending + at, o->pending + at + 1,
-                    (o->n_pending - at) * sizeof(*o->pending));
-        }
-        apply_decision(c, a, o, interval, &d);
-    } else if (p) {
-        p->reported = reported;
-        p->values[oracle] = r->value;
-    } else {
+    if (!p) {
         fresh->interval = interval;
-        fresh->reported = reported;
-        fresh->values[oracle] = r->value;
         pending_insert(a, o, at, fresh);
+        p = fresh;
+    }
+    p->reported = reported;
+    p->values[oracle] = r->value;
+    if (d.decided) {
+        /* kept until the deadline: later reports are recorded, a dissent disputed */
+        p->decided = 1;
+        p->outcome = d.outcome;
+        apply_decision(c, a, o, interval, &d);
     }
     return 0;
 }

@@ -41,6 +41,7 @@ static void put_objective(sl_buf *b, const sl__agreement *a, const sl__objective
         const sl__pending *p = o->pending[k];
         sl_buf_put_i64(b, p->interval);
         sl_buf_put_u64(b, p->reported);
+        sl_buf_put_u8(b, p->decided ? (uint8_t)(1 + p->outcome) : 0);
         for (size_t i = 0; i < a->spec->n_oracles; i++) {
             if (p->reported & (1ULL << i))
                 sl_buf_put_i64(b, p->values[i]);

@@ -138,6 +138,7 @@ int sl__oracles_start(sl__node *n, const sl_node_config *cfg, const sl_secrets *
     sc.log = log_cb;
     sc.refresh = refresh_cb;
     sc.clock = sl__node_clock_cb;
+    sc.speed = n->clock_speed;
     sc.arg = n;
     if ((rc = sl_sched_new(&sc, &n->sched, err)) != 0)
         return rc;

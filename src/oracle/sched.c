@@ -835,8 +835,11 @@ static void probe_run(sl_sched *s, svc *v, int64_t now)
         say(s, 3, "%s/%s: cannot probe %s: %s", v->a->channel, v->a->spec->name,
             v->a->spec->services[v->service].name, err.msg);
     } else {
-        if (req.timeout_ms <= 0 || req.timeout_ms > v->period_ms)
-            req.timeout_ms = v->period_ms; /* a probe never outlives its period */
+        int64_t period_wall = v->period_ms / (int64_t)s->cfg.speed;
+        if (period_wall < 1)
+            period_wall = 1;
+        if (req.timeout_ms <= 0 || req.timeout_ms > period_wall)
+            req.timeout_ms = period_wall; /* a probe never outlives its period */
         v->probe_time = due;
         if (sl_fetch_add(s->fetch, &req, probe_done, v) == 0)
             v->in_flight = 1;
@@ -1084,6 +1087,8 @@ int sl_sched_new(const sl_sched_config *cfg, sl_sched **out, sl_error *err)
         s->cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
     if (s->cfg.max_active == 0)
         s->cfg.max_active = DEFAULT_ACTIVE;
+    if (s->cfg.speed == 0)
+        s->cfg.speed = 1;
     if (s->cfg.max_tx_bytes == 0)
         s->cfg.max_tx_bytes = DEFAULT_TX_BYTES;
     /* The envelope: type, channel, nonce, expiry, the certificate, the count, the signature. */
@@ -1128,7 +1133,8 @@ void sl_sched_step(sl_sched *s, int64_t wait_ms)
         s->next_outbox = now + OUTBOX_EVERY_MS;
     }
     flush(s, now);
-    w = s->n_heap > 0 ? s->heap[0]->due_ms - now : wait_ms;
+    /* due times are the node's clock; the poll waits wall time */
+    w = s->n_heap > 0 ? (s->heap[0]->due_ms - now) / (int64_t)s->cfg.speed : wait_ms;
     pthread_mutex_unlock(&s->mu);
     sl_fetch_poll(s->fetch, w < 0 ? 0 : w < wait_ms ? w : wait_ms);
     pthread_mutex_lock(&s->mu);

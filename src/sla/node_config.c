@@ -35,7 +35,7 @@
 static const char *const metadata_keys[] = {"name", "description", NULL};
 static const char *const spec_keys[] = {
     "organization", "data_dir", "listen", "identity", "users",     "oracles", "channels",
-    "ordering",     "secrets",  "tokens", "log",      "scheduler", NULL};
+    "ordering",     "secrets",  "tokens", "log",      "scheduler", "clock",   NULL};
 static const char *const identity_keys[] = {"key", "cert", NULL};
 static const char *const member_keys[] = {"name", "org", "key", "cert", NULL};
 static const char *const channel_keys[] = {"name", "genesis", "ledger", NULL};

@@ -82,7 +82,7 @@ run 0 ledger blocks "$db"
 [ "$(wc -l <"$tmp/out")" -eq 31 ] || fail "blocks lists $(wc -l <"$tmp/out") lines, want 31"
 head -n 1 "$tmp/out" | grep -qE '^ +0  2026-11-30T23:00:00Z +1 tx +1 valid  [0-9a-f]{12}  univie-node@univie$' ||
     fail "genesis line: $(head -n 1 "$tmp/out")"
-sed -n 12p "$tmp/out" | grep -qE '^ +11  2026-12-01T10:00:30Z +7 tx +6 valid  [0-9a-f]{12}  univie-node@univie$' ||
+sed -n 12p "$tmp/out" | grep -qE '^ +11  2026-12-01T10:00:30Z +7 tx +7 valid  [0-9a-f]{12}  univie-node@univie$' ||
     fail "block 11 line: $(sed -n 12p "$tmp/out")"
 run 0 ledger blocks --json "$db"
 json_check 'len(d) == 31 and [b["height"] for b in d] == list(range(31))'
@@ -112,7 +112,7 @@ run 0 ledger tx "$db" "$txid"
 out_has "^transaction $txid\$"
 out_has "^  block   $block, index $index\$"
 out_has '^  code    valid$'
-# A refused report (the third oracle after two agreed) shows its reason.
+# A refused report (the watchdog reporting an interval twice) shows its reason.
 refused=$(python3 - "$db" <<'PY'
 import hashlib, sqlite3, sys
 row = sqlite3.connect(sys.argv[1]).execute(
@@ -121,7 +121,7 @@ print(hashlib.sha256(row[0]).hexdigest())
 PY
 )
 run 0 ledger tx "$db" "$refused" --json
-json_check 'd["code"] == "refused" and "already decided" in d["reason"]'
+json_check 'd["code"] == "refused" and "already reported" in d["reason"]'
 run 1 ledger tx "$db" "$(printf '0%.0s' {1..64})"
 err_has 'no such transaction in the ledger'
 run 2 ledger tx "$db" abc

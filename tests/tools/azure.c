@@ -5,17 +5,28 @@
  * and the scheduler's tests. No network beyond loopback; never a real credential.
  *
  *   tool_azure --clients FILE [--script FILE] [--port N] [--token-ttl SECONDS]
- *              [--start RFC3339] [--slow MS]
+ *              [--start RFC3339] [--slow MS] [--speed S] [--since RFC3339]
  *
  *   --clients FILE     the registered applications, one per line: TENANT CLIENT_ID SECRET
  *   --script FILE      the VMs' metric series and the faults (below); without it every VM
  *                      is unknown (404)
  *   --port N           the TCP port on 127.0.0.1; 0 (the default) picks a free one
- *   --token-ttl S      lifetime of issued tokens in seconds (expires_in), default 3599
- *   --start TIME       the instant +DURATION times count from; default: when the tool started
- *                      (whole seconds)
- *   --slow MS          how long a `slow` fault delays an answer, default 3000 (15000 goes
- *                      beyond the adapters' 10 s default timeout)
+ *   --token-ttl S      lifetime of issued tokens in seconds of the tool's clock (expires_in),
+ *                      default 3599
+ *   --start TIME       the instant +DURATION times count from; default: --since when given,
+ *                      else when the tool started (whole seconds)
+ *   --slow MS          how long a `slow` fault delays an answer in wall-clock ms, default 3000
+ *                      (15000 goes beyond the adapters' 10 s default timeout)
+ *   --speed S          how many times faster than the wall clock the tool's clock runs, an
+ *                      integer 1..100000, default 1 (a node's spec.clock.speed)
+ *   --since TIME       the wall time the sped-up clock starts from; default: when the tool
+ *                      started (a node's spec.clock.since)
+ *
+ * The tool's clock is since + (wall - since) * speed once the wall clock reaches since, and
+ * the wall clock before; it stops at 9999-12-31T23:59:59.999Z. Run with the same --speed and
+ * --since as the node, it keeps the node's time. That clock, never the wall clock, decides
+ * which intervals have ended, when faults apply, when tokens expire and what error timestamps
+ * say; only --slow is wall-clock time (it stands for a slow network).
  *
  * Once it listens it prints "listening on 127.0.0.1:PORT" on stdout (flushed) and serves until
  * SIGTERM or SIGINT; then it prints "tool_azure: tokens issued: N, token requests: N, metrics
@@ -30,7 +41,7 @@
  *   VM METRIC default VALUE       the value wherever no range line applies
  *   VM METRIC FROM TO VALUE       the value in [FROM, TO)
  *   VM METRIC FROM TO missing     no value in [FROM, TO) (the VM reported nothing)
- *   fault FROM TO KIND            metrics requests arriving in [FROM, TO) by the wall clock
+ *   fault FROM TO KIND            metrics requests arriving in [FROM, TO) by the tool's clock
  *                                 fail: http500 (500 InternalServerError), malformed (200 with
  *                                 a truncated body) or slow (answered after --slow MS)
  *
@@ -43,7 +54,7 @@
  * The model: a metric is sampled once per second; a datapoint of interval [t, t + grain)
  * aggregates the samples in it (minimum, maximum, average, total, count). Datapoints are
  * listed for every interval of the timespan, as Azure does, but carry values only for
- * intervals that have ended by the tool's wall clock and have samples. Any whole-second grain
+ * intervals that have ended by the tool's clock and have samples. Any whole-second grain
  * is accepted (Azure itself accepts only PT1M .. P1D), so tests can use short intervals.
  *
  * Errors follow the real services: token errors are 400/401 {"error", "error_description":
@@ -76,6 +87,7 @@
 #define MAX_TOKENS     100000
 #define TOKEN_TEXT_CAP 64
 #define API_VERSION    "2018-01-01"
+#define CLOCK_MAX_MS   253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
 enum { FAULT_HTTP500, FAULT_MALFORMED, FAULT_SLOW };
 
@@ -111,12 +123,13 @@ static struct {
     client *clients;
     size_t n_clients, cap_clients;
     int64_t start_ms, ttl_s, slow_ms;
+    int64_t since_ms, speed; /* the tool's clock */
     unsigned port;
     pthread_mutex_t lock;
     issued *tokens; /* a ring of the last MAX_TOKENS issued */
     size_t n_tokens;
     unsigned long tokens_issued, token_requests, metrics_requests;
-} g = {.ttl_s = 3599, .slow_ms = 3000, .lock = PTHREAD_MUTEX_INITIALIZER};
+} g = {.ttl_s = 3599, .slow_ms = 3000, .speed = 1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static volatile sig_atomic_t stopping;
 
@@ -126,6 +139,19 @@ static int64_t wall_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The tool's clock, which every "now" of the tool reads: the wall clock sped up by --speed
+ * from --since on (as a node's spec.clock), stopped at CLOCK_MAX_MS. */
+static int64_t standin_now_ms(void)
+{
+    int64_t wall = wall_ms();
+
+    if (wall <= g.since_ms)
+        return wall;
+    if (wall - g.since_ms > (CLOCK_MAX_MS - g.since_ms) / g.speed)
+        return CLOCK_MAX_MS;
+    return g.since_ms + (wall - g.since_ms) * g.speed;
 }
 
 static void on_signal(int sig)
@@ -441,7 +467,7 @@ static enum MHD_Result send_raw(struct MHD_Connection *c, unsigned status, const
 
 static void now_text(char *buf, size_t cap)
 {
-    if (sl_time_format(wall_ms() / 1000 * 1000, buf, cap) < 0)
+    if (sl_time_format(standin_now_ms() / 1000 * 1000, buf, cap) < 0)
         sl_strfmt(buf, cap, "?");
 }
 
@@ -569,7 +595,7 @@ static enum MHD_Result issue_token(struct MHD_Connection *c)
     pthread_mutex_lock(&g.lock);
     t = &g.tokens[g.tokens_issued % MAX_TOKENS];
     memcpy(t->token, text, sizeof(text));
-    t->expires_ms = wall_ms() + g.ttl_s * 1000;
+    t->expires_ms = standin_now_ms() + g.ttl_s * 1000;
     g.tokens_issued++;
     if (g.n_tokens < MAX_TOKENS)
         g.n_tokens++;
@@ -697,7 +723,7 @@ static int check_bearer(struct MHD_Connection *c, enum MHD_Result *answered)
                                  "error=\"invalid_token\", error_description=\"The access token "
                                  "is invalid.\"";
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    int64_t expires = -1, now = wall_ms();
+    int64_t expires = -1, now = standin_now_ms();
     char exp_text[32], now_text_[32];
 
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
@@ -879,7 +905,7 @@ static json_t *datapoint(const char *vm, const char *metric, const mquery *q, in
 static json_t *metric_json(const char *path, const char *vm, const char *metric, const mquery *q)
 {
     json_t *data = json_array();
-    int64_t now = wall_ms();
+    int64_t now = standin_now_ms();
     char id[1024];
     const char *unit = strcasecmp(metric, "Percentage CPU") == 0 ? "Percent" : "Count";
 
@@ -908,10 +934,10 @@ static enum MHD_Result metrics_answer(struct MHD_Connection *c, const char *path
                      NULL);
 }
 
-/* The fault in force at the wall-clock time now, or -1. */
+/* The fault in force now by the tool's clock, or -1. */
 static int fault_now(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = standin_now_ms();
 
     for (size_t i = 0; i < g.n_faults; i++) {
         if (now >= g.faults[i].from_ms && now < g.faults[i].to_ms)
@@ -920,7 +946,7 @@ static int fault_now(void)
     return -1;
 }
 
-/* Sleeps --slow ms, or less when the tool is stopping. */
+/* Sleeps --slow wall-clock ms, or less when the tool is stopping. */
 static void slow_down(void)
 {
     struct timespec step = {0, 50 * 1000000L};
@@ -1090,7 +1116,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void usage(void)
 {
     fprintf(stderr, "usage: tool_azure --clients FILE [--script FILE] [--port N] "
-                    "[--token-ttl SECONDS] [--start RFC3339] [--slow MS]\n");
+                    "[--token-ttl SECONDS] [--start RFC3339] [--slow MS] [--speed S] "
+                    "[--since RFC3339]\n");
     exit(2);
 }
 
@@ -1109,17 +1136,22 @@ static int64_t parse_int(const char *s, int64_t lo, int64_t hi, const char *what
     return v;
 }
 
-static void parse_start(const char *v)
+static int64_t parse_time(const char *v, const char *what)
 {
-    if (sl_time_parse(v, strlen(v), &g.start_ms) != 0) {
-        fprintf(stderr, "tool_azure: --start must be an RFC 3339 time\n");
+    int64_t ms;
+
+    if (sl_time_parse(v, strlen(v), &ms) != 0) {
+        fprintf(stderr, "tool_azure: %s must be an RFC 3339 time\n", what);
         usage();
     }
+    return ms;
 }
 
 static void parse_args(int argc, char **argv, const char **clients, const char **script)
 {
-    g.start_ms = wall_ms() / 1000 * 1000;
+    int64_t started = wall_ms();
+
+    g.start_ms = g.since_ms = INT64_MIN; /* not given */
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -1135,12 +1167,22 @@ static void parse_args(int argc, char **argv, const char **clients, const char *
         else if (strcmp(a, "--slow") == 0)
             g.slow_ms = parse_int(v, 0, 3600000, "--slow");
         else if (strcmp(a, "--start") == 0)
-            parse_start(v);
+            g.start_ms = parse_time(v, "--start");
+        else if (strcmp(a, "--since") == 0)
+            g.since_ms = parse_time(v, "--since");
+        else if (strcmp(a, "--speed") == 0)
+            g.speed = parse_int(v, 1, 100000, "--speed");
         else
             usage();
     }
     if (!*clients)
         usage();
+    /* Relative times count from --start, else from --since, else from the tool's start (whole
+     * seconds), where the sped-up clock starts by default. */
+    if (g.start_ms == INT64_MIN)
+        g.start_ms = g.since_ms != INT64_MIN ? g.since_ms : started / 1000 * 1000;
+    if (g.since_ms == INT64_MIN)
+        g.since_ms = started;
 }
 
 static struct MHD_Daemon *start_daemon(void)

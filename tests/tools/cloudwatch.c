@@ -5,7 +5,7 @@
  * serves metric series from a script, so an outage can be staged without an AWS account.
  *
  *   tool_cloudwatch --keys FILE [--port N] [--region R] [--script FILE] [--page-size N]
- *                   [--start TIME]
+ *                   [--start TIME] [--speed S] [--since TIME]
  *
  *   --keys FILE      access keys it knows, one per line: "AKID SECRET [SESSION_TOKEN]"
  *                    ('#' comments, blank lines); with a token, requests with that key must
@@ -15,8 +15,18 @@
  *   --script FILE    the series it serves (default: none, every series empty)
  *   --page-size N    datapoints per response before a NextToken (default 100; a request's
  *                    MaxDatapoints lowers it)
- *   --start TIME     what the script's relative times count from (RFC 3339; default: the
- *                    moment the stand-in started)
+ *   --start TIME     what the script's relative times count from (RFC 3339; default: --since
+ *                    when given, else the moment the stand-in started)
+ *   --speed S        how many times faster than the wall clock the stand-in's clock runs, an
+ *                    integer 1..100000 (default 1), as a node's spec.clock.speed
+ *   --since TIME     the wall time the sped-up clock starts from (RFC 3339; default: the
+ *                    moment the stand-in started), as a node's spec.clock.since
+ *
+ * The stand-in's clock is since + (wall - since) * speed once the wall clock reaches since,
+ * and the wall clock before; it stops at 9999-12-31T23:59:59.999Z. Run with the same
+ * --speed and --since as the node, it keeps the node's time. That clock, never the wall clock,
+ * decides which periods have ended, when faults apply and how far X-Amz-Date may be off; only
+ * the 3 s of a slow fault are wall-clock time (they stand for a slow network).
  *
  * Once listening it prints "listening on 127.0.0.1:PORT" on stdout, flushes, and serves until
  * SIGTERM or SIGINT (exit 0). Usage errors exit 2, unreadable or malformed files 1 (with
@@ -28,7 +38,7 @@
  *   INSTANCE METRIC FROM TO VALUE     the metric holds VALUE (a number) over [FROM, TO)
  *   INSTANCE METRIC FROM TO missing   no data over [FROM, TO) (a gap)
  *   INSTANCE METRIC default VALUE     the value wherever no range line applies
- *   fault FROM TO KIND                requests arriving in [FROM, TO) by the wall clock:
+ *   fault FROM TO KIND                requests arriving in [FROM, TO) by the stand-in's clock:
  *                                     http500 (HTTP 500 InternalServiceFault), malformed
  *                                     (HTTP 200, a truncated JSON body), slow (answered 3 s
  *                                     late); faults apply after authentication
@@ -82,7 +92,8 @@
 #define MAX_QUERIES  500
 #define MAX_PERIODS  1000000 /* periods of one request, over all its queries */
 #define SKEW_MS      (15 * SL_MS_PER_MINUTE)
-#define SLOW_MS      3000
+#define SLOW_MS      3000              /* wall-clock ms, whatever --speed says */
+#define CLOCK_MAX_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 #define AUTH_CAP     1024
 #define LINE_CAP     4096
 #define BAD_SIG_MSG                                                                                \
@@ -118,6 +129,8 @@ typedef struct config {
     size_t page_size;
     const char *start;
     int64_t start_ms;
+    const char *since;
+    int64_t since_ms, speed; /* the stand-in's clock */
     key *keys;
     size_t n_keys, cap_keys;
     line *lines;
@@ -135,6 +148,19 @@ static int64_t wall_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The stand-in's clock, which every "now" of the stand-in reads: the wall clock sped up by
+ * --speed from --since on (as a node's spec.clock), stopped at CLOCK_MAX_MS. */
+static int64_t standin_now_ms(const config *c)
+{
+    int64_t wall = wall_ms();
+
+    if (wall <= c->since_ms)
+        return wall;
+    if (wall - c->since_ms > (CLOCK_MAX_MS - c->since_ms) / c->speed)
+        return CLOCK_MAX_MS;
+    return c->since_ms + (wall - c->since_ms) * c->speed;
 }
 
 /* Splits s in place at blanks into at most max fields; returns the count (max + 1 when there
@@ -1163,7 +1189,7 @@ static void sleep_ms(int64_t ms)
 static enum MHD_Result serve(const config *c, struct MHD_Connection *conn, const char *url,
                              const char *method, conn_ctx *k)
 {
-    int64_t now = wall_ms();
+    int64_t now = standin_now_ms(c);
     refusal r = {0};
     unsigned faults;
 
@@ -1230,7 +1256,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static int usage(FILE *f)
 {
     fprintf(f, "usage: tool_cloudwatch --keys FILE [--port N] [--region R] [--script FILE] "
-               "[--page-size N] [--start TIME]\n");
+               "[--page-size N] [--start TIME] [--speed S] [--since TIME]\n");
     return 2;
 }
 
@@ -1255,6 +1281,10 @@ static int option(config *c, const char *o, const char *v)
         c->region = v;
     else if (strcmp(o, "--start") == 0 && sl_time_parse(v, strlen(v), &c->start_ms) == 0)
         c->start = v;
+    else if (strcmp(o, "--speed") == 0 && parse_size(v, 1, 100000, &n) == 0)
+        c->speed = n;
+    else if (strcmp(o, "--since") == 0 && sl_time_parse(v, strlen(v), &c->since_ms) == 0)
+        c->since = v;
     else
         return -1;
     return 0;
@@ -1264,6 +1294,7 @@ static int parse_args(int argc, char **argv, config *c)
 {
     c->region = "us-east-1";
     c->page_size = 100;
+    c->speed = 1;
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc || option(c, argv[i], argv[i + 1]) != 0) {
             fprintf(stderr, "tool_cloudwatch: bad option %s\n", argv[i]);
@@ -1311,8 +1342,12 @@ int main(int argc, char **argv)
         return usage(stderr);
     if (sodium_init() < 0)
         return 1;
+    /* Relative script times count from --start, else from --since, else from the stand-in's
+     * start, where the sped-up clock starts by default. */
+    if (!c.since)
+        c.since_ms = wall_ms();
     if (!c.start)
-        c.start_ms = wall_ms();
+        c.start_ms = c.since_ms;
     randombytes_buf(c.salt, sizeof(c.salt));
     if (load_file(&c, c.keys_path, add_key) != 0 ||
         (c.script_path && load_file(&c, c.script_path, script_line) != 0))

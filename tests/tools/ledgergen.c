@@ -16,7 +16,8 @@
  * agreement web-J covers hours [10 J, 10 J + 10) from NT0 and is set up in block 10 J + 1
  * (issue to the consumer, propose, accept, deposit); block H carries the three oracles' reports
  * of hour H - 2, down on odd hours so penalties are paid, with the consumer's own oracle
- * dissenting on every seventh hour so the third report decides; a small escrow top-up every
+ * dissenting on every seventh hour (a dispute) and the watchdog reporting twice every fifth
+ * hour (the second refused); a small escrow top-up every
  * 7th block and a token issue to the provider every 13th. Single-threaded; the process owns the
  * ledger while it runs. Test scaffolding: any failure prints why and exits 99.
  */
@@ -229,6 +230,8 @@ static void build_block(gen *g, uint64_t h)
         add_report(g, M_UNIVIE_MON, k, k % 7 == 3 ? UP + DOWN - v : v, now);
         add_report(g, M_AWS_MON, k, v, now);
         add_report(g, M_WATCHDOG, k, v, now);
+        if (k % 5 == 1) /* an oracle that reports twice: refused */
+            add_report(g, M_WATCHDOG, k, v, now);
     }
     agreement_name((int64_t)(h - 1) / AGREEMENT_HOURS, name, sizeof(name));
     if (h % 7 == 0)

@@ -12,7 +12,8 @@
  *                   sleeps)
  *   /hang           no answer for an hour (until shutdown)
  *   /body           200 "something else"
- *   /flip           200 "up" or 503 "down"; POST /flip?up=0|1 sets which (200, the new state)
+ *   /flip           200 "up" or 503 "down", after a delay of N ms when set; POST
+ *                   /flip?up=0|1&ms=N sets either or both (answering at once with the state)
  *   /metrics        Prometheus text exposition: gauge target_up, 1 when /flip is up
  *   anything else   404
  *
@@ -59,7 +60,8 @@ static struct {
 } timer = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0};
 
 static atomic_int flip_up = 1;
-static char plain_marker; /* *con_cls of a request answered at once */
+static atomic_llong flip_ms = 0; /* delay of GET /flip */
+static char plain_marker;        /* *con_cls of a request answered at once */
 
 static int64_t mono_ms(void)
 {
@@ -191,19 +193,29 @@ static enum MHD_Result flip(struct MHD_Connection *c, const char *method)
 {
     if (strcmp(method, "POST") == 0) {
         const char *up = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "up");
-        if (!up || (strcmp(up, "0") != 0 && strcmp(up, "1") != 0))
-            return text(c, MHD_HTTP_BAD_REQUEST, "expected ?up=0 or ?up=1");
-        atomic_store(&flip_up, up[0] == '1');
+        const char *ms = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ms");
+        char *end = NULL;
+        long long v = ms ? strtoll(ms, &end, 10) : 0;
+        if ((!up && !ms) || (up && strcmp(up, "0") != 0 && strcmp(up, "1") != 0) ||
+            (ms && (*end || v < 0 || v > MAX_DELAY_MS)))
+            return text(c, MHD_HTTP_BAD_REQUEST, "expected ?up=0|1 and/or ?ms=N");
+        if (up)
+            atomic_store(&flip_up, up[0] == '1');
+        if (ms)
+            atomic_store(&flip_ms, v);
     }
     return atomic_load(&flip_up) ? text(c, MHD_HTTP_OK, "up")
                                  : text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "down");
 }
 
-/* The delay a path asks for: ms >= 0 for /slow and /hang, -1 for the others. */
-static int64_t delay_of(struct MHD_Connection *c, const char *url)
+/* The delay a path asks for: ms >= 0 for /slow, /hang and a delayed GET /flip, -1 for the
+ * others. */
+static int64_t delay_of(struct MHD_Connection *c, const char *url, const char *method)
 {
     if (strcmp(url, "/hang") == 0)
         return HANG_MS;
+    if (strcmp(url, "/flip") == 0 && strcmp(method, "GET") == 0 && atomic_load(&flip_ms) > 0)
+        return atomic_load(&flip_ms);
     if (strcmp(url, "/slow") != 0)
         return -1;
     const char *ms = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ms");
@@ -247,7 +259,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)cls, (void)version, (void)data;
     /* The first call only notes the request; the answer comes once the body (if any) is in. */
     if (!*con_cls) {
-        int64_t ms = delay_of(c, url);
+        int64_t ms = delay_of(c, url, method);
         delayed *d = ms >= 0 ? calloc(1, sizeof(*d)) : NULL;
         if (ms >= 0 && !d)
             return MHD_NO;
@@ -264,9 +276,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return route(c, url, method);
     delayed *d = *con_cls;
     if (!d->armed)
-        return delay_start(d, delay_of(c, url));
+        return delay_start(d, delay_of(c, url, method));
     if (!d->resumed)
         return MHD_YES; /* cannot happen: a suspended connection is not processed */
+    if (strcmp(url, "/flip") == 0)
+        return flip(c, method);
     return text(c, MHD_HTTP_OK, strcmp(url, "/hang") == 0 ? "hang" : "slow");
 }
 

@@ -179,7 +179,7 @@ static void test_per_failure_checks(void **state)
     }
     sl_error err = {0};
     fx_tick(c, T0 + 10 * HOUR);
-    assert_int_equal(fx_report(c, "web", "backups", "o1", HOUR, 9, 2, &err), SL_EDUP);
+    assert_int_equal(fx_report(c, "web", "backups", "o1", HOUR, 9, 1, &err), SL_EDUP);
     fx_check(c);
     sl_contract_free(c);
 }

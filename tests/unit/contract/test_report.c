@@ -45,8 +45,22 @@ static void test_median_agreeing_quorum_decides_early(void **state)
     assert_int_equal(e->value, UP);
     assert_int_equal(e->good_oracles, 3);
     assert_int_equal(fx_count(c, SL_EV_DISPUTE, NULL), 0);
-    /* The third, late oracle finds the interval decided. */
-    assert_int_equal(fx_report(c, "web", "uptime", "o3", SEC, 0, UP, &err), SL_EDUP);
+    /* The third, late oracle is still heard before the deadline: its dissent is recorded as a
+     * dispute, and changes neither the decision nor the money; it cannot report twice. */
+    sl_contract_events_clear(c);
+    fx_report_ok(c, "web", "uptime", "o3", SEC, 0, DOWN);
+    const sl_event *dsp = NULL;
+    assert_int_equal(fx_count(c, SL_EV_DISPUTE, &dsp), 1);
+    assert_int_equal(dsp->outcome, SL_OUTCOME_GOOD);
+    assert_int_equal(dsp->good_oracles, 3);
+    assert_int_equal(dsp->bad_oracles, 4);
+    assert_null(decided(c));
+    sl_window_info w;
+    assert_int_equal(sl_contract_window(c, "web", 0, 0, &w), 0);
+    assert_int_equal(w.good, 1);
+    assert_int_equal(w.bad, 0);
+    assert_int_equal(fx_report(c, "web", "uptime", "o3", SEC, 0, DOWN, &err), SL_EDUP);
+    assert_non_null(strstr(err.msg, "already reported"));
     sl_contract_free(c);
 }
 
@@ -205,7 +219,8 @@ static void test_guard_refusals(void **state)
 
     /* Decided intervals and intervals past their deadline are closed for good. */
     fx_report_ok(c, "web", "uptime", "o2", SEC, 0, UP);
-    assert_int_equal(fx_report(c, "web", "uptime", "o3", SEC, 0, UP, &err), SL_EDUP);
+    fx_report_ok(c, "web", "uptime", "o3", SEC, 0, UP); /* late, agreeing: recorded */
+    assert_int_equal(fx_report(c, "web", "uptime", "o2", SEC, 0, UP, &err), SL_EDUP);
     fx_tick(c, T0 + 12 * SEC); /* interval 1 ends at 2 s; grace 10 s */
     assert_int_equal(fx_report(c, "web", "uptime", "o1", SEC, 0, UP, &err), SL_EDUP);
     assert_int_equal(fx_report(c, "web", "uptime", "o1", SEC, 1, UP, &err), SL_ETIME);

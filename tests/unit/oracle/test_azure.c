@@ -5,8 +5,10 @@
  * expires_in as a string) and token staleness. Live: the stand-in $SL_BUILD_DIR/tool_azure is
  * started on 127.0.0.1 with a scripted outage, and the adapter goes through it over the real
  * transport: token, metrics, exact samples; a wrong secret; a token that expired (--token-ttl
- * 1); an unknown VM; a fault; intervals that have not ended yet; and the tool's count of issued
- * tokens on exit. Includes azure.c to reach its static ISO 8601 duration writer.
+ * 1); an unknown VM; a fault; intervals that have not ended yet; the tool's count of issued
+ * tokens on exit; and a tool on a sped-up clock (--speed, --since), by which its tokens
+ * expire, its intervals end and its faults begin. Includes azure.c to reach its static ISO 8601
+ * duration writer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +39,7 @@
 #define SECRET      "s3cr+t/=~x y"
 #define MAX_KV      10
 #define LIVE_SECRET "s3cr+t/=~x%41" /* the clients file splits on spaces */
+#define SPEED       600             /* the sped-up tool: 10 of its minutes per wall second */
 
 /* ---- fixtures: a service, an objective, a credential and a query ---- */
 
@@ -1012,6 +1015,75 @@ static void live_fault(const tool *t)
     sl_azure_token_release(&tok);
 }
 
+/* The sped-up tool's clock, as a node with the same spec.clock reads it. */
+static int64_t clock_now(int64_t since)
+{
+    int64_t wall = wall_now_ms();
+
+    return wall <= since ? wall : since + (wall - since) * SPEED;
+}
+
+static void wait_clock(int64_t since, int64_t t)
+{
+    struct timespec tick = {0, 20 * 1000000L};
+
+    while (clock_now(since) < t)
+        nanosleep(&tick, NULL);
+}
+
+/* The tool runs SPEED times the wall clock from since, a second or two before it started, so
+ * it starts 10 to 20 of its minutes past since. Its token of 300 s (half a wall second)
+ * serves at once and expires by its clock; relative times count from since (the outage
+ * +10m..+20m); the minutes that ended by its clock are measured, later ones not; its fault
+ * begins at +40m. About three wall seconds in all. */
+static void live_clock(const tool *t, int64_t since)
+{
+    fixture f;
+    sl_azure_token tok = {0};
+    sl_error err = {0};
+    int64_t m0 = since / MINUTE * MINUTE, before, after;
+    size_t n;
+    sl_sample *s;
+
+    live_fixture(&f, t);
+    f.q.from_ms = m0;
+    f.q.to_ms = m0 + 32 * MINUTE;
+    s = samples_new(&f, &n);
+    f.q.now_ms = clock_now(since);
+    assert_int_equal(fetch_token(&f, &tok, &err), 0);
+    assert_int_equal(tok.expires_ms, f.q.now_ms + 300000);
+    assert_int_equal(fetch_metrics(&f, &tok, s, &err), 0);
+    wait_clock(since, tok.expires_ms + MINUTE > since + 30 * MINUTE ? tok.expires_ms + MINUTE
+                                                                    : since + 30 * MINUTE);
+    assert_int_equal(fetch_metrics(&f, &tok, s, &err), SL_EAUTH);
+    assert_non_null(strstr(err.msg, "ExpiredAuthenticationToken"));
+    sl_azure_token_release(&tok);
+
+    f.q.now_ms = before = clock_now(since);
+    assert_int_equal(fetch_token(&f, &tok, &err), 0);
+    sl_samples_unknown(s, n, "no datapoint");
+    if (fetch_metrics(&f, &tok, s, &err) != 0)
+        fail_msg("metrics: %s", err.msg);
+    after = clock_now(since);
+    for (size_t i = 0; i < n; i++) {
+        int64_t from = m0 + (int64_t)i * MINUTE, to = from + MINUTE;
+        int down = from < since + 20 * MINUTE && to > since + 10 * MINUTE;
+        if (to <= before)
+            assert_true(s[i].known && s[i].value == (down ? 0 : 1000000));
+        else if (to > after)
+            assert_false(s[i].known);
+    }
+    sl_azure_token_release(&tok);
+
+    wait_clock(since, since + 41 * MINUTE);
+    f.q.now_ms = clock_now(since);
+    assert_int_equal(fetch_token(&f, &tok, &err), 0);
+    assert_int_equal(fetch_metrics(&f, &tok, s, &err), SL_EIO);
+    assert_non_null(strstr(err.msg, "InternalServerError"));
+    free(s);
+    sl_azure_token_release(&tok);
+}
+
 /* Removes the live test's directory, also after a failed assertion (atexit). */
 static void remove_tmpdir(void)
 {
@@ -1026,7 +1098,8 @@ static void remove_tmpdir(void)
 
 static void test_live(void **state)
 {
-    char dir[] = "/tmp/sl-azure-XXXXXX";
+    char dir[] = "/tmp/sl-azure-XXXXXX", since_text[32], speed_text[16];
+    int64_t since;
     tool t;
 
     (void)state;
@@ -1042,6 +1115,8 @@ static void test_live(void **state)
                          "app-02 Percentage CPU 2024-01-01T00:03:00Z 2024-01-01T00:05:00Z "
                          "missing\n");
     write_file("faulty", "app-02 VmAvailabilityMetric default 1\nfault -1h +1h http500\n");
+    write_file("clock", "app-02 VmAvailabilityMetric default 1\n"
+                        "app-02 VmAvailabilityMetric +10m +20m 0\nfault +40m +2h http500\n");
 
     tool_start(&t, "main", "script", "--start", "2024-01-01T00:00:00Z", (char *)NULL);
     live_outage(&t);
@@ -1060,6 +1135,16 @@ static void test_live(void **state)
     live_fault(&t);
     assert_int_equal(tool_stop(&t), 0);
     assert_int_equal(tokens_issued(&t), 1);
+
+    /* A month in minutes: the tool on a clock SPEED times the wall clock. */
+    since = (wall_now_ms() / 1000 - 1) * 1000;
+    assert_true(sl_time_format(since, since_text, sizeof(since_text)) > 0);
+    snprintf(speed_text, sizeof(speed_text), "%d", SPEED);
+    tool_start(&t, "clock", "clock", "--speed", speed_text, "--since", since_text, "--token-ttl",
+               "300", (char *)NULL);
+    live_clock(&t, since);
+    assert_int_equal(tool_stop(&t), 0);
+    assert_int_equal(tokens_issued(&t), 3);
     remove_tmpdir();
     assert_int_equal(tmpdir[0], '\0');
 }

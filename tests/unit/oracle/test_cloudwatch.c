@@ -6,10 +6,10 @@
  * failures, pagination tokens), then live exchanges with the stand-in server
  * ($SL_BUILD_DIR/tool_cloudwatch, started per test on 127.0.0.1 and stopped in its teardown):
  * an outage paged through exactly, wrong secrets, unknown keys, expired dates and the
- * scripted faults; and the stand-in's own protocol beyond what the adapter sends (several
- * queries newest first, MaxDatapoints, NextTokens bound to their request, refusals of missing
- * signatures, other operations, media types, bodies and periods), since the demo and the
- * scheduler's tests rely on it.
+ * scripted faults; a stand-in on a sped-up clock (--speed, --since); and its own protocol beyond
+ * what the adapter sends (several queries newest first, MaxDatapoints, NextTokens bound to their
+ * request, refusals of missing signatures, other operations, media types, bodies and periods),
+ * since the demo and the scheduler's tests rely on it.
  */
 #include <errno.h>
 #include <math.h>
@@ -42,6 +42,7 @@
 #define MAX_N  32
 #define TARGET "GraniteServiceVersion20100801.GetMetricData"
 #define CTYPE  "application/x-amz-json-1.0"
+#define SPEED  600 /* the sped-up stand-in's clock: 10 of its minutes per wall second */
 
 /* ---- fixture: one aws.ec2 service, one objective, one credential ---- */
 
@@ -537,7 +538,8 @@ typedef struct live {
     char script[96];
     pid_t pid;
     unsigned port;
-    int64_t base; /* a minute boundary 20 minutes ago: every interval of the test has ended */
+    int64_t base;  /* a minute boundary 20 minutes ago: every interval of the test has ended */
+    int64_t since; /* with a sped-up clock (--speed SPEED --since since); else -1 */
 } live;
 
 static int64_t now_ms(void)
@@ -580,11 +582,19 @@ static unsigned read_port(int fd)
 static void live_spawn(live *l, const char *page_size)
 {
     const char *build = getenv("SL_BUILD_DIR");
-    char exe[512];
+    char exe[512], speed[16], since[32] = "";
+    const char *argv[] = {exe,    "--keys",      l->keys,   "--script", l->script, "--region",
+                          REGION, "--page-size", page_size, "--port",   "0",       "--speed",
+                          speed,  "--since",     since,     NULL};
     int fd[2];
 
     assert_non_null(build);
     snprintf(exe, sizeof(exe), "%s/tool_cloudwatch", build);
+    snprintf(speed, sizeof(speed), "%d", SPEED);
+    if (l->since < 0)
+        argv[11] = NULL; /* the wall clock */
+    else
+        assert_true(sl_time_format(l->since, since, sizeof(since)) > 0);
     assert_int_equal(pipe(fd), 0);
     l->pid = fork();
     assert_true(l->pid >= 0);
@@ -592,8 +602,7 @@ static void live_spawn(live *l, const char *page_size)
         dup2(fd[1], STDOUT_FILENO);
         close(fd[0]);
         close(fd[1]);
-        execl(exe, exe, "--keys", l->keys, "--script", l->script, "--region", REGION, "--page-size",
-              page_size, "--port", "0", (char *)NULL);
+        execv(exe, (char *const *)argv);
         _exit(127);
     }
     close(fd[1]);
@@ -609,8 +618,8 @@ static void live_spawn(live *l, const char *page_size)
 }
 
 /* Writes the keys file and the script (with @N replaced by base + N minutes, RFC 3339), and
- * starts the stand-in. */
-static int live_setup_script(void **state, const char *script, const char *page_size)
+ * starts the stand-in, on a sped-up clock from since unless since is -1. */
+static int live_setup_script(void **state, const char *script, const char *page_size, int64_t since)
 {
     live *l = calloc(1, sizeof(*l));
     char out[2048], ts[32];
@@ -618,6 +627,7 @@ static int live_setup_script(void **state, const char *script, const char *page_
 
     assert_non_null(l);
     l->base = (now_ms() / 60000) * 60000 - 20 * SL_MS_PER_MINUTE;
+    l->since = since;
     snprintf(l->dir, sizeof(l->dir), "/tmp/sl-cw-XXXXXX");
     assert_non_null(mkdtemp(l->dir));
     snprintf(l->keys, sizeof(l->keys), "%s/keys", l->dir);
@@ -673,25 +683,36 @@ static int setup_outage(void **state)
                              " StatusCheckFailed @11 @16 1\n" INST
                              " StatusCheckFailed @20 @22 missing\n" INST
                              " CPUUtilization default 12.5\n",
-                             "4");
+                             "4", -1);
 }
 
 static int setup_http500(void **state)
 {
     return live_setup_script(state, INST " StatusCheckFailed default 0\nfault -1h +1h http500\n",
-                             "100");
+                             "100", -1);
 }
 
 static int setup_malformed(void **state)
 {
     return live_setup_script(state, INST " StatusCheckFailed default 0\nfault -1h +1h malformed\n",
-                             "100");
+                             "100", -1);
 }
 
 static int setup_slow(void **state)
 {
     return live_setup_script(state, INST " StatusCheckFailed default 0\nfault -1h +1h slow\n",
-                             "100");
+                             "100", -1);
+}
+
+/* A stand-in whose clock runs SPEED times the wall clock from a whole second a second or two
+ * ago, so it starts 10 to 20 of its minutes past since; relative times count from since: an
+ * outage from +10m to +20m, then HTTP 500 from +35m. */
+static int setup_clock(void **state)
+{
+    return live_setup_script(state,
+                             INST " StatusCheckFailed default 0\n" INST
+                                  " StatusCheckFailed +10m +20m 1\nfault +35m +2h http500\n",
+                             "100", (now_ms() / 1000 - 1) * 1000);
 }
 
 /* The live fixture: 15 one-minute intervals from base against the stand-in. */
@@ -815,6 +836,59 @@ static void test_live_refusals(void **state)
     f.cred.secret_access_key = "secret2";
     f.cred.session_token = "wrong-token";
     expect_live_refusal(&f, SL_EAUTH, "security token included in the request is invalid");
+}
+
+/* The sped-up stand-in's clock, as the node with the same spec.clock would read it. */
+static int64_t clock_now(const live *l)
+{
+    int64_t wall = now_ms();
+
+    return wall <= l->since ? wall : l->since + (wall - l->since) * SPEED;
+}
+
+static void wait_clock(const live *l, int64_t t)
+{
+    struct timespec tick = {0, 20000000L};
+
+    while (clock_now(l) < t)
+        nanosleep(&tick, NULL);
+}
+
+/* Two and a half wall seconds make 25 of the stand-in's minutes: the outage is over and
+ * served, the minutes after now are not, a request signed by the wall clock is 25 minutes
+ * late; a wall second later the scripted fault has begun. */
+static void test_live_clock(void **state)
+{
+    live *l = *state;
+    int64_t m0 = l->since / 60000 * 60000, before, after;
+    sl_error err = {0};
+    int pages;
+    fx f;
+
+    wait_clock(l, l->since + 25 * SL_MS_PER_MINUTE);
+    live_fx(l, &f, SL_METRIC_AVAILABILITY);
+    fx_range(&f, m0, MAX_N);
+    expect_live_refusal(&f, SL_EAUTH, "Signature expired");
+
+    live_fx(l, &f, SL_METRIC_AVAILABILITY);
+    fx_range(&f, m0, MAX_N);
+    f.q.now_ms = before = clock_now(l);
+    if (measure(&f, 0, &pages, &err) != 0)
+        fail_msg("measure: %s", err.msg);
+    after = clock_now(l);
+    for (size_t i = 0; i < MAX_N; i++) {
+        int64_t from = m0 + (int64_t)i * 60000, to = from + 60000;
+        int down = from < l->since + 20 * SL_MS_PER_MINUTE && to > l->since + 10 * SL_MS_PER_MINUTE;
+        if (to <= before)
+            expect_known(&f.s[i], down ? 0 : 1000000);
+        else if (to > after)
+            expect_unknown(&f.s[i], "no datapoint");
+    }
+
+    wait_clock(l, l->since + 36 * SL_MS_PER_MINUTE);
+    live_fx(l, &f, SL_METRIC_AVAILABILITY);
+    f.q.now_ms = clock_now(l);
+    expect_live_refusal(&f, SL_EIO, "HTTP 500 InternalServiceFault");
 }
 
 static void test_live_http500(void **state)
@@ -1049,6 +1123,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_live_http500, setup_http500, live_teardown),
         cmocka_unit_test_setup_teardown(test_live_malformed, setup_malformed, live_teardown),
         cmocka_unit_test_setup_teardown(test_live_slow, setup_slow, live_teardown),
+        cmocka_unit_test_setup_teardown(test_live_clock, setup_clock, live_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
