@@ -59,7 +59,8 @@ typedef struct sl_sched_config {
     const sl_secrets *secrets; /* credentials, borrowed; NULL when there are none */
     const sl_sched_oracle *oracles;
     size_t n_oracles;
-    int64_t delay_ms;    /* after an interval's end, before measuring it (default 10 s) */
+    int64_t delay_ms;    /* after an interval's end, before measuring it (< 0: 10 s; 0: at once,
+                            for sources that publish at once, such as pushes) */
     int64_t timeout_ms;  /* per request (default 10 s) */
     size_t max_active;   /* concurrent transfers (default 256) */
     size_t max_tx_bytes; /* largest report transaction the channels take (default 1 MiB) */

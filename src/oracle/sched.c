@@ -1081,7 +1081,7 @@ int sl_sched_new(const sl_sched_config *cfg, sl_sched **out, sl_error *err)
     if (!(s = calloc(1, sizeof(*s))))
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
     s->cfg = *cfg;
-    if (s->cfg.delay_ms <= 0)
+    if (s->cfg.delay_ms < 0)
         s->cfg.delay_ms = DEFAULT_DELAY_MS;
     if (s->cfg.timeout_ms <= 0)
         s->cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
