@@ -91,7 +91,7 @@ static void check_aws(const sl_agreement_spec *s)
     assert_int_equal(s->n_oracles, 3);
     assert_string_equal(s->oracles[0], "univie-mon");
     assert_string_equal(s->oracles[1], "aws-mon");
-    assert_string_equal(s->oracles[2], "watchdog");
+    assert_string_equal(s->oracles[2], "watchdog-mon");
     assert_int_equal(s->n_objectives, 2);
     check_objective(&o[0], "uptime", SL_METRIC_AVAILABILITY, 0, MIN, SL_WINDOW_MONTH, 0, SL_CMP_GE,
                     999900);
