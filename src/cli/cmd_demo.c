@@ -531,7 +531,14 @@ static int sign_agreement(demo *d, const char *name, const char *provider_user, 
 
 /* ---- watching it ---- */
 
-static const char *amount_str(const json_t *o, const char *key)
+/* A string member, or NULL. */
+static const char *jget(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* A string member, or "?" for printing. */
+static const char *jtext(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     return s ? s : "?";
@@ -540,10 +547,10 @@ static const char *amount_str(const json_t *o, const char *key)
 /* One line per event worth telling, as the ledger records them. */
 static void show_event(const demo *d, const char *agreement, const json_t *e)
 {
-    const char *kind = sl__jstr(e, "kind"), *obj = sl__jstr(e, "objective");
+    const char *kind = jget(e, "kind"), *obj = jget(e, "objective");
     char at[8], amount[48];
     int64_t start_ms = 0;
-    const char *start = sl__jstr(e, "start");
+    const char *start = jget(e, "start");
 
     (void)d;
     if (start)
@@ -566,8 +573,8 @@ static void show_event(const demo *d, const char *agreement, const json_t *e)
         printf("  %-11s refund   %s EUR back to univie\n", agreement, amount);
     else if (strcmp(kind, "closed") == 0)
         printf("  %-11s closed   the period is over; the statement is final\n", agreement);
-    else if (strcmp(kind, "decided") == 0 && sl__jstr(e, "outcome") &&
-             strcmp(sl__jstr(e, "outcome"), "bad") == 0)
+    else if (strcmp(kind, "decided") == 0 && jget(e, "outcome") &&
+             strcmp(jget(e, "outcome"), "bad") == 0)
         printf("  %-11s bad      %s at %s (value %lld)\n", agreement, obj ? obj : "", at,
                (long long)json_integer_value(json_object_get(e, "value")));
 }
@@ -588,10 +595,29 @@ static void poll_events(demo *d, int k)
     json_decref(j);
 }
 
-/* "uptime 96.67% (>= 99.9%)" for each objective's current window, from a statement. */
+/* An organization's EUR over its channels, formatted. */
+static void wallet_total(demo *d, const char *org, char *out, size_t cap)
+{
+    char path[96];
+    json_t *j = NULL;
+    int64_t sum = 0;
+
+    sl_strfmt(path, sizeof(path), "/v1/wallets/%s", org);
+    if (api(d, "dave", "GET", path, NULL, 0, &j) == 0) {
+        json_t *b = json_object_get(j, "balances");
+        for (size_t i = 0; i < json_array_size(b); i++)
+            sum += json_integer_value(json_object_get(json_array_get(b, i), "balance"));
+    }
+    json_decref(j);
+    sl_decimal_format(sum, 2, out, cap);
+}
+
+/* Per agreement: availability of the current window against the target, penalties paid,
+ * escrow; then the wallets. */
 static void summary_line(demo *d, int64_t now)
 {
-    char at[8];
+    static const char *const orgs[] = {"univie", "aws", "azure"};
+    char at[8], target[32], money[3][32];
 
     hhmm(now, at, sizeof(at));
     printf("[%s]", at);
@@ -605,16 +631,18 @@ static void summary_line(demo *d, int64_t now)
         json_t *wins = json_object_get(obj, "windows");
         const char *comp = "-";
         for (size_t w = 0; w < json_array_size(wins); w++) {
-            const char *c = sl__jstr(json_array_get(wins, w), "compliance");
+            const char *c = jget(json_array_get(wins, w), "compliance");
             if (c)
                 comp = c;
         }
-        printf("  %s: %s uptime %s, penalties %s, escrow %s", agreements[k],
-               sl__jstr(st, "status") ? sl__jstr(st, "status") : "?", comp,
-               amount_str(st, "penalties"), amount_str(st, "escrow"));
+        sl_ppm_format(json_integer_value(json_object_get(obj, "target")), target, sizeof(target));
+        printf(" %s uptime %s (>= %s), penalties %s, escrow %s |", agreements[k], comp, target,
+               jtext(st, "penalties"), jtext(st, "escrow"));
         json_decref(st);
     }
-    printf("\n");
+    for (int i = 0; i < 3; i++)
+        wallet_total(d, orgs[i], money[i], sizeof(money[i]));
+    printf(" wallets: univie %s, aws %s, azure %s\n", money[0], money[1], money[2]);
     fflush(stdout);
 }
 
@@ -627,8 +655,8 @@ static int finished(demo *d)
         char path[128];
         json_t *st = NULL;
         sl_strfmt(path, sizeof(path), "/v1/agreements/%s", agreements[k]);
-        if (api(d, "dave", "GET", path, NULL, 0, &st) == 0 && sl__jstr(st, "status") &&
-            strcmp(sl__jstr(st, "status"), "closed") == 0)
+        if (api(d, "dave", "GET", path, NULL, 0, &st) == 0 && jget(st, "status") &&
+            strcmp(jget(st, "status"), "closed") == 0)
             closed++;
         json_decref(st);
     }
@@ -731,9 +759,8 @@ static void print_statement(const demo *d, int k)
     if (!(st = json_load_file(path, 0, NULL)))
         return;
     printf("  %s (%s, %s EUR fee): penalties %s to univie, %s settled to %s, %s refunded\n",
-           agreements[k], sl__jstr(st, "status"), amount_str(st, "fee"),
-           amount_str(st, "penalties"), amount_str(st, "settled"), sl__jstr(st, "provider"),
-           amount_str(st, "refunded"));
+           agreements[k], jtext(st, "status"), jtext(st, "fee"), jtext(st, "penalties"),
+           jtext(st, "settled"), jtext(st, "provider"), jtext(st, "refunded"));
     json_t *objs = json_object_get(st, "objectives");
     for (size_t o = 0; o < json_array_size(objs); o++) {
         json_t *obj = json_array_get(objs, o), *wins = json_object_get(obj, "windows");
@@ -741,18 +768,17 @@ static void print_statement(const demo *d, int k)
             json_t *win = json_array_get(wins, w);
             char at[8];
             int64_t ms = 0;
-            const char *start = sl__jstr(win, "start");
+            const char *start = jget(win, "start");
             if (start)
                 sl_time_parse(start, strlen(start), &ms);
             hhmm(ms, at, sizeof(at));
             printf("    %-8s window %s: %lld good, %lld bad, %lld unknown, compliance %s, "
                    "paid %s\n",
-                   sl__jstr(obj, "name"), at,
+                   jtext(obj, "name"), at,
                    (long long)json_integer_value(json_object_get(win, "good")),
                    (long long)json_integer_value(json_object_get(win, "bad")),
                    (long long)json_integer_value(json_object_get(win, "unknown")),
-                   sl__jstr(win, "compliance") ? sl__jstr(win, "compliance") : "-",
-                   amount_str(win, "paid"));
+                   jget(win, "compliance") ? jget(win, "compliance") : "-", jtext(win, "paid"));
         }
     }
     json_decref(st);
