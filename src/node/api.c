@@ -720,6 +720,7 @@ int sl__api_register(sl__node *n)
 {
     sl_http *h = n->http;
     int rc = 0;
+    rc |= sl__console_register(n);
     rc |= sl_http_route(h, "GET", "/v1/health", SL_ROUTE_PUBLIC, health, n);
     rc |= sl_http_route(h, "GET", "/metrics", SL_ROUTE_PUBLIC, metrics, n);
     rc |= sl_http_route(h, "GET", "/v1/openapi.json", SL_ROUTE_PUBLIC, openapi, n);

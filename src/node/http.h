@@ -45,6 +45,8 @@ typedef struct sl_resp {
     int status;               /* default 200 */
     sl_buf body;              /* JSON unless content_type says otherwise */
     const char *content_type; /* default "application/json" */
+    const char *header_name;  /* one more header to send (static strings), or NULL */
+    const char *header_value;
 } sl_resp;
 
 /** Sets the one error shape {"error":{"code":"EINVAL","message":...,"field":...}} and status

@@ -108,6 +108,10 @@ void sl__oracles_metrics(sl__node *n);
 int sl__oracles_push(sl__node *n, sl_req *req, sl_resp *resp, const char *channel,
                      const char *agent);
 
+/* console.c */
+/** Registers GET /, /console/{file} and /console/vendor/{file}. 0 or SL_ENOMEM. */
+int sl__console_register(sl__node *n);
+
 /* api.c */
 int sl__api_register(sl__node *n);
 
