@@ -12,25 +12,10 @@
 # pushes are refused, and that the ledger audits clean.
 set -euo pipefail
 bin=${SL_BIN:?}
-build=${SL_BUILD_DIR:?}
 src=${SL_SOURCE_DIR:?}
 tmp=$(mktemp -d)
 . "$src/scripts/lib/node.sh"
 net=$tmp/net
-tools=()
-trap 'for p in "${tools[@]}"; do kill "$p" 2>/dev/null || true; done; sl_cleanup' EXIT
-
-# start_tool NAME ARGS...: runs $build/tool_NAME and sets `port` once it listens.
-start_tool() {
-    "$build/tool_$1" "${@:2}" >"$tmp/$1.out" 2>"$tmp/$1.err" &
-    tools+=($!)
-    for _ in $(seq 100); do
-        grep -q 'listening on' "$tmp/$1.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$tmp/$1.out" | grep -o '[0-9]*$') ||
-        fail "tool_$1 did not start: $(cat "$tmp/$1.err")"
-}
 
 api() { # USER METHOD PATH [BODY]: prints the body, then the status on its own line
     curl -sS -m 10 -X "$2" -H "Authorization: Bearer $(token "$1")" \
@@ -43,10 +28,8 @@ cat >"$tmp/cw-script" <<'EOF'
 i-0abc123 StatusCheckFailed default 0
 i-0abc123 StatusCheckFailed +20s +35s 1
 EOF
-start_tool cloudwatch --keys "$tmp/aws-keys" --region eu-central-1 --script "$tmp/cw-script"
-cw=$port
-start_tool targets
-tg=$port
+start_tool cloudwatch cw --keys "$tmp/aws-keys" --region eu-central-1 --script "$tmp/cw-script"
+start_tool targets tg
 
 # Period: from the current UTC minute for an hour, so the agreement is live right away.
 start=$(date -u -d "@$(($(date +%s) / 60 * 60))" +%Y-%m-%dT%H:%M:%SZ)

@@ -10,32 +10,8 @@
 # most 60 s).
 set -euo pipefail
 bin=${SL_BIN:?}
-build=${SL_BUILD_DIR:?}
 tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap "exit 143" TERM INT
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$tmp"/*.err "$tmp"/*.log; do
-        [ -s "$f" ] && { echo "--- $f (last lines)" >&2; tail -n 20 "$f" >&2; }
-    done
-    exit 1
-}
-
-[ -x "$build/tool_azure" ] || fail "$build/tool_azure is not built"
+. "${SL_SOURCE_DIR:?}/scripts/lib/procs.sh"
 
 tenant=8e7d6c5b-4a39-4281-b0c1-d2e3f4a5b6c7
 client=0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9
@@ -57,25 +33,10 @@ EOF
 
 # start_azure NAME SCRIPT [ARGS...]: starts a stand-in and sets port_NAME.
 start_azure() {
-    local name=$1 script=$2 until=$((SECONDS + 10))
+    local name=$1 script=$2
     shift 2
-    "$build/tool_azure" --clients "$tmp/clients" --script "$script" --start 2024-01-01T00:00:00Z \
-        "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-    pids+=($!)
-    until grep -q '^listening on 127\.0\.0\.1:' "$tmp/$name.out" 2>/dev/null; do
-        [ "$SECONDS" -lt "$until" ] || fail "tool_azure ($name) did not start"
-        sleep 0.05
-    done
-    printf -v "port_$name" '%s' "$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
-        "$tmp/$name.out")"
-}
-
-# stop_azure NAME: SIGTERM, and the stand-in must exit 0 within 10 s.
-stop_azure() {
-    local pid=${pids[$2]}
-    kill -TERM "$pid"
-    timeout 10 tail --pid="$pid" -f /dev/null || fail "tool_azure ($1) did not stop"
-    wait "$pid" || fail "tool_azure ($1) exited $?"
+    start_tool "azure:$name" "port_$name" --clients "$tmp/clients" --script "$script" \
+        --start 2024-01-01T00:00:00Z "$@"
 }
 
 # agreement FILE PORT VM METRIC TENANT
@@ -196,7 +157,7 @@ rc=0
 measure "$tmp/avail.yaml" "$tmp/wrong.yaml" >"$tmp/wrong.txt" 2>"$tmp/wrong.err" || rc=$?
 [ "$rc" = 1 ] || fail "a wrong client secret exited $rc, not 1"
 grep -q 'AADSTS7000215' "$tmp/wrong.err" || fail "no AADSTS7000215 on stderr"
-grep -q "$secret" "$tmp/wrong.err" "$tmp/wrong.txt" "$tmp/main.log" && fail "a secret was printed"
+grep -q "$secret" "$tmp/wrong.err" "$tmp/wrong.txt" "$tmp/main.err" && fail "a secret was printed"
 
 agreement "$tmp/tenant.yaml" "$port" app-02 VmAvailabilityMetric 11111111-2222-3333-4444-555555555555
 rc=0
@@ -212,9 +173,9 @@ grep -q 'ResourceNotFound' "$tmp/novm.err" || fail "no ResourceNotFound on stder
 
 # One token and one metrics request per run that got a token (4 runs did; the wrong secret
 # and the tenant mismatch got none, and the mismatch never reached the stand-in).
-stop_azure main 0
-grep -q 'tokens issued: 4, token requests: 5, metrics requests: 4$' "$tmp/main.log" ||
-    fail "unexpected request counts: $(tail -n 1 "$tmp/main.log")"
+stop main
+grep -q 'tokens issued: 4, token requests: 5, metrics requests: 4$' "$tmp/main.err" ||
+    fail "unexpected request counts: $(tail -n 1 "$tmp/main.err")"
 
 # --- Azure Monitor failing ---
 printf 'app-02 VmAvailabilityMetric default 1\nfault -100000d +100000d http500\n' >"$tmp/faulty"
@@ -224,5 +185,5 @@ rc=0
 measure "$tmp/faulty.yaml" "$tmp/secrets.yaml" >"$tmp/faulty.txt" 2>"$tmp/faulty.err" || rc=$?
 [ "$rc" = 1 ] || fail "HTTP 500 exited $rc, not 1"
 grep -q 'InternalServerError' "$tmp/faulty.err" || fail "no InternalServerError on stderr"
-stop_azure faulty 1
+stop faulty
 echo "ok: oracle_azure"

@@ -10,32 +10,8 @@
 # every process started is killed on exit; bounded (about 2 s, at most 60 s).
 set -euo pipefail
 bin=${SL_BIN:?}
-build=${SL_BUILD_DIR:?}
 tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap "exit 143" TERM INT
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$tmp"/*.err "$tmp"/*.log; do
-        [ -s "$f" ] && { echo "--- $f (last lines)" >&2; tail -n 20 "$f" >&2; }
-    done
-    exit 1
-}
-
-[ -x "$build/tool_cloudwatch" ] || fail "$build/tool_cloudwatch is not built"
+. "${SL_SOURCE_DIR:?}/scripts/lib/procs.sh"
 
 akid=AKIAIOSFODNN7EXAMPLE
 secret='wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'
@@ -54,25 +30,10 @@ EOF
 
 # start_cw NAME SCRIPT [ARGS...]: starts a stand-in and sets port_NAME.
 start_cw() {
-    local name=$1 script=$2 until=$((SECONDS + 10))
+    local name=$1 script=$2
     shift 2
-    "$build/tool_cloudwatch" --keys "$tmp/keys" --script "$script" --region eu-central-1 \
-        --start 2024-01-01T00:00:00Z "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-    pids+=($!)
-    until grep -q '^listening on 127\.0\.0\.1:' "$tmp/$name.out" 2>/dev/null; do
-        [ "$SECONDS" -lt "$until" ] || fail "tool_cloudwatch ($name) did not start"
-        sleep 0.05
-    done
-    printf -v "port_$name" '%s' "$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
-        "$tmp/$name.out")"
-}
-
-# stop_cw NAME INDEX: SIGTERM, and the stand-in must exit 0 within 10 s.
-stop_cw() {
-    local pid=${pids[$2]}
-    kill -TERM "$pid"
-    timeout 10 tail --pid="$pid" -f /dev/null || fail "tool_cloudwatch ($1) did not stop"
-    wait "$pid" || fail "tool_cloudwatch ($1) exited $?"
+    start_tool "cloudwatch:$name" "port_$name" --keys "$tmp/keys" --script "$script" \
+        --region eu-central-1 --start 2024-01-01T00:00:00Z "$@"
 }
 
 # agreement FILE PORT INSTANCE METRIC OBJECTIVE_METRIC TARGET [REGION]
@@ -170,8 +131,8 @@ cat >"$tmp/avail.want" <<'EOF'
 EOF
 diff -u "$tmp/avail.want" "$tmp/avail.txt" >&2 || fail "StatusCheckFailed samples differ"
 # 9 datapoints at 4 per page: two pages with a NextToken, then the last.
-[ "$(grep -c '200 GetMetricData (more)$' "$tmp/main.log")" = 2 ] || fail "not 2 continued pages"
-[ "$(grep -c '200 GetMetricData$' "$tmp/main.log")" = 1 ] || fail "not 1 last page"
+[ "$(grep -c '200 GetMetricData (more)$' "$tmp/main.err")" = 2 ] || fail "not 2 continued pages"
+[ "$(grep -c '200 GetMetricData$' "$tmp/main.err")" = 1 ] || fail "not 1 last page"
 
 measure "$tmp/avail.yaml" "$tmp/secrets.yaml" --json >"$tmp/avail.json" 2>"$tmp/avail.err" ||
     fail "measure --json exited $?"
@@ -207,8 +168,8 @@ agreement "$tmp/region.yaml" "$port" "$instance" StatusCheckFailed availability 
 refused region "$tmp/region.yaml" "$tmp/secrets.yaml" 'scoped to a valid region'
 agreement "$tmp/rt.yaml" "$port" "$instance" StatusCheckFailed response_time "<= 300ms"
 refused rt "$tmp/rt.yaml" "$tmp/secrets.yaml" 'cannot measure objective obj'
-grep -q "$secret" "$tmp"/*.txt "$tmp"/*.err "$tmp/main.log" && fail "a secret was printed"
-stop_cw main 0
+grep -q "$secret" "$tmp"/*.txt "$tmp"/*.err "$tmp/main.err" && fail "a secret was printed"
+stop main
 
 # --- CloudWatch failing ---
 printf '%s StatusCheckFailed default 0\nfault -100000d +100000d http500\n' "$instance" \
@@ -216,12 +177,12 @@ printf '%s StatusCheckFailed default 0\nfault -100000d +100000d http500\n' "$ins
 start_cw faulty "$tmp/faulty"
 agreement "$tmp/faulty.yaml" "$port_faulty" "$instance" StatusCheckFailed availability ">= 99%"
 refused faulty "$tmp/faulty.yaml" "$tmp/secrets.yaml" 'HTTP 500 InternalServiceFault'
-stop_cw faulty 1
+stop faulty
 
 printf '%s StatusCheckFailed default 0\nfault -100000d +100000d malformed\n' "$instance" \
     >"$tmp/broken"
 start_cw broken "$tmp/broken"
 agreement "$tmp/broken.yaml" "$port_broken" "$instance" StatusCheckFailed availability ">= 99%"
 refused broken "$tmp/broken.yaml" "$tmp/secrets.yaml" 'not JSON'
-stop_cw broken 2
+stop broken
 echo "ok: oracle_cloudwatch"

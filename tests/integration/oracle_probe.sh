@@ -7,40 +7,10 @@
 # http exits 1. Only 127.0.0.1; every process started is killed on exit; about 3 s, at most 60.
 set -euo pipefail
 bin=${SL_BIN:?}
-build=${SL_BUILD_DIR:?}
 tmp=$(mktemp -d)
-pids=()
+. "${SL_SOURCE_DIR:?}/scripts/lib/procs.sh"
 
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap "exit 143" TERM INT
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$tmp"/*.err "$tmp"/*.log; do
-        [ -s "$f" ] && { echo "--- $f (last lines)" >&2; tail -n 20 "$f" >&2; }
-    done
-    exit 1
-}
-
-[ -x "$build/tool_targets" ] || fail "$build/tool_targets is not built"
-"$build/tool_targets" --port 0 >"$tmp/target.out" 2>"$tmp/target.log" &
-pids+=($!)
-until=$((SECONDS + 10))
-until grep -q '^listening on 127\.0\.0\.1:' "$tmp/target.out" 2>/dev/null; do
-    [ "$SECONDS" -lt "$until" ] || fail "tool_targets did not start"
-    sleep 0.05
-done
-port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/target.out")
+start_tool targets port
 base="http://127.0.0.1:$port"
 # A port nothing listens on: one the kernel just handed out and took back.
 closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -11,32 +11,10 @@
 # is killed on exit; the whole run is bounded (about 35 s, at most 90 s).
 set -euo pipefail
 bin=${SL_BIN:?}
-build=${SL_BUILD_DIR:?}
 prom=${SL_PROMETHEUS:-/usr/bin/prometheus}
 tmp=$(mktemp -d)
-pids=()
 deadline=$((SECONDS + 90))
-
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap "exit 143" TERM INT
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$tmp"/*.log; do
-        [ -s "$f" ] && { echo "--- $f (last lines)" >&2; tail -n 20 "$f" >&2; }
-    done
-    exit 1
-}
+. "${SL_SOURCE_DIR:?}/scripts/lib/procs.sh"
 
 now_ms() { date +%s%3N; }
 rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; } # SECONDS_SINCE_EPOCH
@@ -54,13 +32,9 @@ wait_for() {
 
 [ -x "$prom" ] || fail "Prometheus not found at $prom: install the Debian package 'prometheus'" \
     "(scripts/deps.sh does) or point SL_PROMETHEUS at the binary"
-[ -x "$build/tool_targets" ] || fail "$build/tool_targets is not built"
 
 # --- the scrape target ---
-"$build/tool_targets" --port 0 >"$tmp/target.out" 2>"$tmp/target.log" &
-pids+=($!)
-wait_for "the target to listen" 10 grep -q '^listening on 127\.0\.0\.1:' "$tmp/target.out"
-tport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/target.out")
+start_tool targets tport
 target="http://127.0.0.1:$tport"
 curl -sf -m 5 "$target/metrics" | grep -q '^target_up 1$' || fail "target serves no target_up 1"
 
@@ -88,10 +62,9 @@ t_before_ms=$(now_ms)
 ready() { curl -sf -m 2 "http://127.0.0.1:$pport/-/ready"; }
 for attempt in 1 2 3; do
     pport=$(free_port)
-    "$prom" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
-        --web.listen-address="127.0.0.1:$pport" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
-    ppid=$!
-    pids+=("$ppid")
+    spawn prometheus "$prom" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
+        --web.listen-address="127.0.0.1:$pport" --log.level=warn
+    ppid=${procs_pid[prometheus]}
     for _ in $(seq 1 100); do
         ready >/dev/null 2>&1 && break
         kill -0 "$ppid" 2>/dev/null || break
