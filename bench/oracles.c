@@ -412,29 +412,41 @@ static double cpu_s_now(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static sl_agreement_spec *sched_agreement(int k, int services)
+/* Agreement <prefix><k> over [start, start + period): `services` services (push ones, or
+ * http services of tool_targets at `port` with distinct URLs when port is not 0), each with
+ * one availability objective at `interval`. */
+static sl_agreement_spec *bench_agreement(const char *prefix, int k, int services, int64_t start,
+                                          int64_t period, const char *interval, unsigned port)
 {
-    size_t cap = 4096 + (size_t)services * 160;
-    char *text = malloc(cap);
-    size_t n;
+    size_t cap = 4096 + (size_t)services * 200, n;
+    char *text = malloc(cap), from[40], to[40];
     sl_agreement_spec *spec = NULL;
     sl_diags d = {0};
 
+    sl_time_format(start, from, sizeof(from));
+    sl_time_format(start + period, to, sizeof(to));
     n = (size_t)snprintf(text, cap,
-                         "apiVersion: slaledger/v1\nkind: Agreement\nmetadata: {name: a%d}\n"
+                         "apiVersion: slaledger/v1\nkind: Agreement\nmetadata: {name: %s%d}\n"
                          "spec:\n  channel: univie-aws\n  consumer: univie\n  provider: aws\n"
-                         "  period: {start: 2026-12-01T00:00:00Z, end: 2026-12-02T00:00:00Z}\n"
+                         "  period: {start: %s, end: %s}\n"
                          "  fee: {amount: \"10.00\", currency: EUR}\n  grace: 5m\n"
                          "  oracles: {members: [univie-mon], quorum: 1}\n  services:\n",
-                         k);
-    for (int i = 0; i < services; i++)
-        n += (size_t)snprintf(text + n, cap - n, "    - {name: s%d, kind: push}\n", i);
+                         prefix, k, from, to);
+    for (int i = 0; i < services; i++) {
+        if (port)
+            n += (size_t)snprintf(text + n, cap - n,
+                                  "    - {name: s%d, kind: http, source: {url: "
+                                  "\"http://127.0.0.1:%u/ok?i=%d\", timeout: 5s}}\n",
+                                  i, port, k * PER_AGREEMENT + i);
+        else
+            n += (size_t)snprintf(text + n, cap - n, "    - {name: s%d, kind: push}\n", i);
+    }
     n += (size_t)snprintf(text + n, cap - n, "  objectives:\n");
     for (int i = 0; i < services; i++)
         n += (size_t)snprintf(text + n, cap - n,
                               "    - {name: o%d, service: s%d, metric: availability, interval: "
-                              "60s, window: 1h, target: \">= 99%%\"}\n",
-                              i, i);
+                              "%s, window: 1h, target: \">= 99%%\"}\n",
+                              i, i, interval);
     if (sl_sla_parse(text, n, NULL, &spec, &d) != 0) {
         fprintf(stderr, "bench_oracles: agreement: %s\n", d.n ? d.v[0].msg : "invalid");
         exit(1);
@@ -477,7 +489,8 @@ static int section_sched(void)
     c.arg = &b;
     for (int k = 0; k < n_agr; k++)
         specs[k] =
-            sched_agreement(k, k == n_agr - 1 ? services - k * PER_AGREEMENT : PER_AGREEMENT);
+            bench_agreement("a", k, k == n_agr - 1 ? services - k * PER_AGREEMENT : PER_AGREEMENT,
+                            NT0, 24 * NHOUR, "60s", 0);
     if (sl_sched_new(&c, &s, &err) != 0) {
         fprintf(stderr, "bench_oracles: %s\n", err.msg);
         return 1;
@@ -536,42 +549,6 @@ static int section_sched(void)
  * clock on the scheduler's own thread, reports signed and written to its state and counted.
  */
 
-static sl_agreement_spec *probe_agreement(int k, int services, unsigned port, int64_t start)
-{
-    size_t cap = 4096 + (size_t)services * 200;
-    char *text = malloc(cap), from[32], to[32];
-    size_t n;
-    sl_agreement_spec *spec = NULL;
-    sl_diags d = {0};
-
-    sl_time_format(start, from, sizeof(from));
-    sl_time_format(start + 2 * 3600 * 1000, to, sizeof(to));
-    n = (size_t)snprintf(text, cap,
-                         "apiVersion: slaledger/v1\nkind: Agreement\nmetadata: {name: p%d}\n"
-                         "spec:\n  channel: univie-aws\n  consumer: univie\n  provider: aws\n"
-                         "  period: {start: %s, end: %s}\n"
-                         "  fee: {amount: \"10.00\", currency: EUR}\n  grace: 1m\n"
-                         "  oracles: {members: [univie-mon], quorum: 1}\n  services:\n",
-                         k, from, to);
-    for (int i = 0; i < services; i++)
-        n += (size_t)snprintf(text + n, cap - n,
-                              "    - {name: s%d, kind: http, source: {url: "
-                              "\"http://127.0.0.1:%u/ok?i=%d\", timeout: 5s}}\n",
-                              i, port, k * PER_AGREEMENT + i);
-    n += (size_t)snprintf(text + n, cap - n, "  objectives:\n");
-    for (int i = 0; i < services; i++)
-        n += (size_t)snprintf(text + n, cap - n,
-                              "    - {name: o%d, service: s%d, metric: availability, interval: "
-                              "10s, window: 1h, target: \">= 99%%\"}\n",
-                              i, i);
-    if (sl_sla_parse(text, n, NULL, &spec, &d) != 0) {
-        fprintf(stderr, "bench_oracles: agreement: %s\n", d.n ? d.v[0].msg : "invalid");
-        exit(1);
-    }
-    free(text);
-    return spec;
-}
-
 static int section_sched_probes(const char *tool)
 {
     int services = (int)env_long("BENCH_SCHED_PROBE_TARGETS", 10000);
@@ -602,12 +579,17 @@ static int section_sched_probes(const char *tool)
     c.known = sched_known_cb;
     c.arg = &b;
     for (int k = 0; k < n_agr; k++)
-        specs[k] = probe_agreement(k, k == n_agr - 1 ? services - k * PER_AGREEMENT : PER_AGREEMENT,
-                                   tg.port, wall_ms() / 3600000 * 3600000);
+        specs[k] =
+            bench_agreement("p", k, k == n_agr - 1 ? services - k * PER_AGREEMENT : PER_AGREEMENT,
+                            wall_ms() / 3600000 * 3600000, 2 * NHOUR, "10s", tg.port);
     if (sl_sched_new(&c, &s, &err) != 0 ||
         sl_sched_sync(s, "univie-aws", (const sl_agreement_spec *const *)specs, (size_t)n_agr) ||
         sl_sched_start(s) != 0)
         die("scheduler");
+    /* The first period probes everything at once (the current interval): measure after it. */
+    sleep(10);
+    sl_sched_stats_get(s, &st);
+    uint64_t probes0 = st.probes;
     int64_t w0 = mono_us(), c0 = cpu_us();
     sleep((unsigned)secs);
     int64_t w1 = mono_us(), c1 = cpu_us();
@@ -615,7 +597,7 @@ static int section_sched_probes(const char *tool)
     sl_sched_free(s);
     targets_stop(&tg);
     printf("sched_probe_per_s: %.0f probes/s (%d services every 10 s, through the scheduler)\n",
-           (double)st.probes / ((double)(w1 - w0) / 1e6), services);
+           (double)(st.probes - probes0) / ((double)(w1 - w0) / 1e6), services);
     printf("sched_probe_down: %llu\n", (unsigned long long)st.probes_down);
     printf("sched_probe_cpu_pct: %.1f %% (scheduler, probes, signing, state)\n",
            100.0 * (double)(c1 - c0) / (double)(w1 - w0));

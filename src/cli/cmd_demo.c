@@ -386,45 +386,42 @@ static int write_agreements(const demo *d)
  * down from 5 to 7 minutes in. */
 static int write_standins(const demo *d)
 {
+    const struct {
+        const char *file, *text;
+        unsigned mode;
+    } files[] = {
+        {"aws-keys", "AKIAPLACEHOLDER00000 placeholder-for-local-stand-ins-only\n", 0600},
+        {"watchdog-keys", "AKIAWATCHDOG00000000 watchdog-placeholder-secret\n", 0600},
+        {"azure-clients",
+         "00000000-0000-0000-0000-000000000000 00000000-0000-0000-0000-000000000000 "
+         "placeholder-for-local-stand-ins-only\n",
+         0600},
+        {"cloudwatch.script",
+         "# EC2 i-0abc123 as AWS sees it\n"
+         "i-0abc123 StatusCheckFailed default 0\n"
+         "i-0abc123 StatusCheckFailed +10m +16m 1\n",
+         0644},
+        {"cloudwatch-watchdog.script",
+         d->liar ? "# the watchdog's view: a liar, never a failure\n"
+                   "i-0abc123 StatusCheckFailed default 0\n"
+                 : "# the watchdog's view: late to see the outage, and a blip\n"
+                   "i-0abc123 StatusCheckFailed default 0\n"
+                   "i-0abc123 StatusCheckFailed +12m +16m 1\n"
+                   "i-0abc123 StatusCheckFailed +22m +23m 1\n",
+         0644},
+        {"azure.script",
+         "# Azure VM vm-01\n"
+         "vm-01 VmAvailabilityMetric default 1\n"
+         "vm-01 VmAvailabilityMetric +5m +7m 0\n",
+         0644},
+    };
     char path[3200];
-    int rc;
+    int rc = 0;
 
-    sl_strfmt(path, sizeof(path), "%s/standins/aws-keys", d->dir);
-    rc = write_file(path, "AKIAPLACEHOLDER00000 placeholder-for-local-stand-ins-only\n", 0600);
-    sl_strfmt(path, sizeof(path), "%s/standins/watchdog-keys", d->dir);
-    if (!rc)
-        rc = write_file(path, "AKIAWATCHDOG00000000 watchdog-placeholder-secret\n", 0600);
-    sl_strfmt(path, sizeof(path), "%s/standins/azure-clients", d->dir);
-    if (!rc)
-        rc = write_file(path,
-                        "00000000-0000-0000-0000-000000000000 "
-                        "00000000-0000-0000-0000-000000000000 "
-                        "placeholder-for-local-stand-ins-only\n",
-                        0600);
-    sl_strfmt(path, sizeof(path), "%s/standins/cloudwatch.script", d->dir);
-    if (!rc)
-        rc = write_file(path,
-                        "# EC2 i-0abc123 as AWS sees it\n"
-                        "i-0abc123 StatusCheckFailed default 0\n"
-                        "i-0abc123 StatusCheckFailed +10m +16m 1\n",
-                        0644);
-    sl_strfmt(path, sizeof(path), "%s/standins/cloudwatch-watchdog.script", d->dir);
-    if (!rc)
-        rc = write_file(path,
-                        d->liar ? "# the watchdog's view: a liar, never a failure\n"
-                                  "i-0abc123 StatusCheckFailed default 0\n"
-                                : "# the watchdog's view: late to see the outage, and a blip\n"
-                                  "i-0abc123 StatusCheckFailed default 0\n"
-                                  "i-0abc123 StatusCheckFailed +12m +16m 1\n"
-                                  "i-0abc123 StatusCheckFailed +22m +23m 1\n",
-                        0644);
-    sl_strfmt(path, sizeof(path), "%s/standins/azure.script", d->dir);
-    if (!rc)
-        rc = write_file(path,
-                        "# Azure VM vm-01\n"
-                        "vm-01 VmAvailabilityMetric default 1\n"
-                        "vm-01 VmAvailabilityMetric +5m +7m 0\n",
-                        0644);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
+        sl_strfmt(path, sizeof(path), "%s/standins/%s", d->dir, files[i].file);
+        rc = write_file(path, files[i].text, files[i].mode);
+    }
     return rc;
 }
 
