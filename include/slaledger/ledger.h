@@ -253,7 +253,8 @@ typedef struct sl_event_query {
 /** One stored event; strings borrowed for the callback's duration, NULL when absent. */
 typedef struct sl_event_row {
     uint64_t height, seq;
-    int64_t tx_index; /* -1: the block's own tick */
+    int64_t tx_index;     /* -1: the block's own tick */
+    const uint8_t *tx_id; /* the transaction that caused it (SL_HASH_LEN bytes); NULL for a tick */
     const char *kind, *agreement, *objective, *from, *to, *currency, *outcome;
     int64_t amount, start_ms, end_ms, value;
     int tier;

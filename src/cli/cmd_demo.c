@@ -666,16 +666,18 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-/* The website answers slowly from 40 to 44 minutes into the period. */
+/* The website answers slowly for the probes of minutes 40 to 43 of the period. Probes run in
+ * the first half of each minute, so the switch happens at 35 s past the minute: the probe
+ * before it and the one after it are each on their side, whatever the demo's polling lag. */
 static void drive_website(demo *d, int64_t now)
 {
     char url[128];
     const char *q = NULL;
 
-    if (!d->slow_set && now >= d->t_start + 40 * MINUTE) {
+    if (!d->slow_set && now >= d->t_start + 39 * MINUTE + 35000) {
         d->slow_set = 1;
         q = "ms=400";
-    } else if (d->slow_set && !d->slow_cleared && now >= d->t_start + 44 * MINUTE) {
+    } else if (d->slow_set && !d->slow_cleared && now >= d->t_start + 43 * MINUTE + 35000) {
         d->slow_cleared = 1;
         q = "ms=0";
     }
@@ -712,7 +714,9 @@ static void watch(demo *d)
         }
         if (now > d->t_start + PERIOD_MS + GRACE_MS && finished(d))
             break;
-        struct timespec ts = {0, 250 * 1000 * 1000};
+        /* often enough that the website's switches land well inside their 25 s of slack */
+        long ms = 10000 / d->speed < 250 ? 10000 / d->speed : 250;
+        struct timespec ts = {0, ms * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
 }

@@ -183,7 +183,9 @@ int sl_ledger_events(sl_ledger *l, const sl_event_query *q,
 {
     static const char sql[] =
         "SELECT height, seq, idx, kind, agreement, objective, party_from, party_to, currency, "
-        "amount, start_ms, end_ms, value, outcome, tier FROM events "
+        "amount, start_ms, end_ms, value, outcome, tier, "
+        "(SELECT id FROM txs WHERE txs.height = events.height AND txs.idx = events.idx) "
+        "FROM events "
         "WHERE agreement = ?1 AND (?2 IS NULL OR objective = ?2) AND (?3 IS NULL OR kind = ?3) "
         "AND end_ms > ?4 AND start_ms < ?5 AND height <= ?6 "
         "ORDER BY height, seq LIMIT ?7 OFFSET ?8";
@@ -222,6 +224,8 @@ int sl_ledger_events(sl_ledger *l, const sl_event_query *q,
             .outcome = (const char *)sqlite3_column_text(st, 13),
             .tier = sqlite3_column_int(st, 14),
         };
+        if (sqlite3_column_bytes(st, 15) == SL_HASH_LEN)
+            r.tx_id = sqlite3_column_blob(st, 15);
         rc = fn(ctx, &r);
     }
     if (!rc && step != SQLITE_DONE)

@@ -253,20 +253,23 @@ static int show_agreement(void *ctx, sl_req *req, sl_resp *resp)
         sl_buf_release(&v.statement);
         return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
     }
-    /* The contract writes the statement as one JSON object; add the channel before its
-     * closing brace rather than parsing and re-printing what may be a large document. The
-     * channel name is a validated name: nothing to escape. */
+    /* The contract's statement names the channel already. */
     int rc = v.statement.err;
-    if (!rc && v.statement.len > 1 && v.statement.p[v.statement.len - 1] == '}') {
-        v.statement.len--;
-        sl_buf_printf(&v.statement, ",\"channel\":\"%s\"}\n", ch->name);
+    if (!rc) {
         sl_buf_put(&resp->body, v.statement.p, v.statement.len);
         rc = resp->body.err;
-    } else if (!rc) {
-        rc = SL_ENOMEM;
     }
     sl_buf_release(&v.statement);
     return rc;
+}
+
+/* GET /v1/whoami: who the token speaks for. */
+static int whoami(void *ctx, sl_req *req, sl_resp *resp)
+{
+    (void)ctx;
+    return json_reply(resp, 200,
+                      json_pack("{s:s, s:s, s:s}", "user", req->caller.user, "org", req->caller.org,
+                                "role", sl_role_name(req->caller.role)));
 }
 
 static int propose(void *ctx, sl_req *req, sl_resp *resp)
@@ -518,6 +521,12 @@ static int event_row_json(void *ctx, const sl_event_row *r)
                           "to", r->to, "currency", r->currency, "amount", (json_int_t)r->amount);
     if (j && r->tier >= 0)
         json_object_set_new(j, "tier", json_integer(r->tier));
+    if (j) {
+        char hex[2 * SL_HASH_LEN + 1];
+        if (r->tx_id)
+            sl_hex(r->tx_id, SL_HASH_LEN, hex);
+        json_object_set_new(j, "transaction", r->tx_id ? json_string(hex) : json_null());
+    }
     return json_array_append_new(arr, j) ? SL_ENOMEM : 0;
 }
 
@@ -724,6 +733,7 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "GET", "/v1/health", SL_ROUTE_PUBLIC, health, n);
     rc |= sl_http_route(h, "GET", "/metrics", SL_ROUTE_PUBLIC, metrics, n);
     rc |= sl_http_route(h, "GET", "/v1/openapi.json", SL_ROUTE_PUBLIC, openapi, n);
+    rc |= sl_http_route(h, "GET", "/v1/whoami", 0, whoami, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements", 0, list_agreements, n);
     rc |= sl_http_route(h, "POST", "/v1/agreements", 0, propose, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}", 0, show_agreement, n);

@@ -559,8 +559,8 @@ static enum MHD_Result on_complete(sl_http *h, struct MHD_Connection *c, req_ctx
         sl_buf_release(&resp.body);
         return MHD_NO; /* out of memory even for the error: close the connection */
     }
-    return send_body(h, c, x, method, resp.status, &resp.body, resp.content_type,
-                     resp.header_name, resp.header_value);
+    return send_body(h, c, x, method, resp.status, &resp.body, resp.content_type, resp.header_name,
+                     resp.header_value);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
