@@ -46,7 +46,7 @@ extern char **environ;
 #define MINUTE       60000LL
 #define PERIOD_MS    (60 * MINUTE)
 #define WINDOW_MS    (30 * MINUTE)
-#define GRACE_MS     (2 * MINUTE)
+#define GRACE_MS     (5 * MINUTE)
 #define START_WALL   4000 /* wall ms from now until the period starts */
 #define LATENCY_SLOW 400  /* ms the website answers in while it is slow */
 
@@ -338,7 +338,7 @@ static int write_agreements(const demo *d)
         "metadata: {name: vm-web-01, description: univie's web server on AWS EC2}\n"
         "spec:\n  channel: univie-aws\n  consumer: univie\n  provider: aws\n"
         "  period: {start: %s, end: %s}\n"
-        "  fee: {amount: \"1000.00\", currency: EUR}\n  billing: 30m\n  grace: 2m\n"
+        "  fee: {amount: \"1000.00\", currency: EUR}\n  billing: 30m\n  grace: 5m\n"
         "  services:\n"
         "    - {name: web-01, kind: aws.ec2, source: {region: eu-central-1, instance: "
         "i-0abc123, credentials: aws-main}}\n"
@@ -365,7 +365,7 @@ static int write_agreements(const demo *d)
         "metadata: {name: vm-azure-01, description: univie's VM on Azure}\n"
         "spec:\n  channel: univie-azure\n  consumer: univie\n  provider: azure\n"
         "  period: {start: %s, end: %s}\n"
-        "  fee: {amount: \"800.00\", currency: EUR}\n  billing: 30m\n  grace: 2m\n"
+        "  fee: {amount: \"800.00\", currency: EUR}\n  billing: 30m\n  grace: 5m\n"
         "  services:\n"
         "    - {name: vm-01, kind: azure.vm, source: {subscription: "
         "11111111-2222-3333-4444-555555555555, resource_group: univie-rg, vm: vm-01, tenant: "
