@@ -914,8 +914,9 @@ static int setup(demo *d)
     sl_time_format(d->t_start, start, sizeof(start));
     printf("  stand-ins: CloudWatch on :%u (and the watchdog's on :%u), Azure Monitor on :%u, "
            "website on :%u\n"
-           "  node %s, its clock %dx the wall since %s; the period starts at %s\n",
-           d->cw, d->cw_watchdog, d->az, d->site, d->url, d->speed, since, start);
+           "  node %s, its clock %dx the wall since %s; the period starts at %s\n"
+           "  console: %s/ (sign in with a token from %s/tokens.txt)\n",
+           d->cw, d->cw_watchdog, d->az, d->site, d->url, d->speed, since, start, d->url, d->net);
     printf("\n== two agreements, each with three oracles under a 2-of-3 median\n");
     if ((rc = sign_agreement(d, "vm-web-01", "bob", "univie-aws", "1000.00")) ||
         (rc = sign_agreement(d, "vm-azure-01", "carol", "univie-azure", "800.00")))
