@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -495,17 +496,28 @@ static int query_time(const sl_req *req, const char *key, int64_t *out, sl_resp 
     return 1;
 }
 
+/* A decimal integer 0..max with nothing around it: 0, or -1. */
+static int count_parse(const char *v, int64_t max, int64_t *out)
+{
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end != '\0' || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
 static int query_count(const sl_req *req, const char *key, int64_t max, int64_t *out, sl_resp *resp)
 {
     const char *v = sl_http_query(req, key);
-    char *end;
     if (!v)
         return 1;
-    long long n = strtoll(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || n < 0 || n > max)
+    if (count_parse(v, max, out) != 0)
         return sl_http_error(resp, 400, SL_EINVAL, key, "expected an integer 0..%lld, found '%s'",
                              (long long)max, v);
-    *out = n;
     return 1;
 }
 
@@ -653,6 +665,81 @@ static int blocks(void *ctx, sl_req *req, sl_resp *resp)
         json_pack("{s:s, s:I, s:o}", "channel", ch->name, "head", (json_int_t)head, "blocks", arr));
 }
 
+/* One transaction of a block for GET .../blocks/{height}: id, type, signer, code, reason. */
+static json_t *block_tx_json(sl__channel *ch, size_t i, const uint8_t *p, size_t len, int code)
+{
+    uint8_t id[SL_HASH_LEN];
+    char hex[2 * SL_HASH_LEN + 1];
+    sl_tx_decoded *d = NULL;
+    sl_tx_record rec;
+    sl_error err = {0};
+    json_t *j;
+
+    sl_sha256(p, len, id);
+    sl_hex(id, SL_HASH_LEN, hex);
+    j = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "id", hex, "code",
+                  sl_txcode_name((sl_txcode)code));
+    if (j && sl_tx_decode(p, len, len, &d, &err) == 0) {
+        json_object_set_new(j, "type", json_string(sl_tx_type_name(d->tx.type)));
+        json_object_set_new(j, "signer",
+                            json_pack("{s:s, s:s, s:s}", "subject", d->tx.cert.subject, "org",
+                                      d->tx.cert.org, "role", sl_role_name(d->tx.cert.role)));
+    } else if (j) {
+        json_object_set_new(j, "type", json_string("genesis")); /* the channel document */
+    }
+    if (j && code != SL_TXC_VALID && sl_ledger_tx(ch->ledger, id, &rec, NULL, &err) == 0)
+        json_object_set_new(j, "reason", json_string(rec.reason));
+    sl_tx_free(d);
+    return j;
+}
+
+/* GET /v1/channels/{channel}/blocks/{height}: a block's header and its transactions. */
+static int block(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    sl__channel *ch = sl__node_channel(n, req->params[0]);
+    sl_buf b, codes;
+    sl_block *blk = NULL;
+    sl_error err = {0};
+    int64_t h = -1;
+    int rc = 0;
+
+    if (!ch || !member_of(ch, &req->caller))
+        return sl_http_error(resp, 404, SL_ENOENT, "channel", "no channel '%s'", req->params[0]);
+    if (count_parse(req->params[1], INT64_MAX / 2, &h) != 0)
+        return sl_http_error(resp, 400, SL_EINVAL, "height", "expected a block height");
+    sl_buf_init(&b);
+    sl_buf_init(&codes);
+    if (sl_ledger_block(ch->ledger, (uint64_t)h, &b, &err) != 0 ||
+        sl_ledger_block_codes(ch->ledger, (uint64_t)h, &codes, &err) != 0 ||
+        sl_block_decode(b.p, b.len, &blk, &err) != 0) {
+        rc = sl_http_error(resp, err.code == SL_ENOENT ? 404 : 500, err.code, "height", "%s",
+                           err.msg);
+        goto out;
+    }
+    uint8_t hash[SL_HASH_LEN];
+    char hex[2 * SL_HASH_LEN + 1], prev[2 * SL_HASH_LEN + 1], t[40];
+    if (sl_block_hash(&blk->header, hash) != 0) {
+        rc = SL_ENOMEM;
+        goto out;
+    }
+    json_t *txs = json_array();
+    sl_hex(hash, SL_HASH_LEN, hex);
+    sl_hex(blk->header.prev, SL_HASH_LEN, prev);
+    sl_time_format(blk->header.time_ms, t, sizeof(t));
+    for (size_t i = 0; txs && i < blk->n && i < codes.len; i++)
+        json_array_append_new(txs, block_tx_json(ch, i, blk->txs[i], blk->tx_lens[i], codes.p[i]));
+    rc = json_reply(resp, 200,
+                    json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "channel", ch->name, "height",
+                              (json_int_t)h, "hash", hex, "prev", prev, "time", t, "orderer",
+                              blk->header.orderer.subject, "transactions", txs));
+out:
+    sl_block_free(blk);
+    sl_buf_release(&b);
+    sl_buf_release(&codes);
+    return rc;
+}
+
 /* docs/openapi.json, embedded by the build. */
 extern const unsigned char sl__openapi[];
 extern const unsigned long sl__openapi_len;
@@ -745,6 +832,7 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/services/{service}/observations", 0, push,
                         n);
     rc |= sl_http_route(h, "GET", "/v1/channels/{channel}/blocks", 0, blocks, n);
+    rc |= sl_http_route(h, "GET", "/v1/channels/{channel}/blocks/{height}", 0, block, n);
     rc |= sl_http_route(h, "GET", "/v1/wallets/{org}", 0, wallet, n);
     rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/issue", 0, issue, n);
     rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/withdraw", 0, withdraw, n);

@@ -96,6 +96,17 @@ call 404 GET /v1/agreements/vm-web-01/history "$carol"
 call 200 GET "/v1/channels/univie-aws/blocks?limit=3" "$dave"
 jcheck 'len(d["blocks"]) == 3 and d["head"] >= 4 and all(len(b["hash"]) == 64 for b in d["blocks"])'
 call 404 GET /v1/channels/univie-aws/blocks "$carol"
+call 200 GET /v1/whoami "$dave"
+jcheck 'd == {"user": "dave", "org": "watchdog", "role": "auditor"}'
+call 401 GET /v1/whoami ""
+# One block: its header and each transaction with type, signer and code (members only).
+call 200 GET /v1/channels/univie-aws/blocks/1 "$dave"
+jcheck 'd["height"] == 1 and len(d["prev"]) == 64 and d["transactions"] and all(t["code"] and len(t["id"]) == 64 and t["signer"]["org"] for t in d["transactions"])'
+call 200 GET /v1/channels/univie-aws/blocks/0 "$dave"
+jcheck 'd["transactions"][0]["type"] == "genesis"'
+call 404 GET /v1/channels/univie-aws/blocks/1 "$carol"
+call 400 GET /v1/channels/univie-aws/blocks/x1 "$dave"
+call 404 GET /v1/channels/univie-aws/blocks/999999 "$dave"
 call 200 GET /v1/channels/univie-azure/blocks "$carol"
 
 # --- the seed paper's routes ---
