@@ -375,6 +375,9 @@ int sl_contract_report(sl_contract *c, const sl_report *r, sl_error *err)
                             r->oracle);
     if (p && p->decided)
         return late_report(c, a, o, p, oracle, r->value, err);
+    int64_t bit = bit_of(o, w, interval);
+    if (!p && w->decided && (w->decided[bit / 64] >> (bit % 64) & 1))
+        return sl_error_set(err, SL_EDUP, "interval", "interval already decided");
 
     int64_t values[SL_MAX_ORACLES] = {0};
     uint64_t reported = 1ULL << oracle;
@@ -385,8 +388,10 @@ int sl_contract_report(sl_contract *c, const sl_report *r, sl_error *err)
     values[oracle] = r->value;
     decision d = decide(o, values, reported, 0);
 
+    /* Once every oracle has reported there is nobody left to hear: no entry is kept. */
+    int keep = !d.decided || __builtin_popcountll(reported) < (int)o->members;
     sl__pending *fresh = NULL;
-    if (!p) {
+    if (!p && keep) {
         fresh = calloc(1, sizeof(*fresh) + a->spec->n_oracles * sizeof(int64_t));
         if (!fresh || pending_reserve(o)) {
             free(fresh);
@@ -399,6 +404,16 @@ int sl_contract_report(sl_contract *c, const sl_report *r, sl_error *err)
     }
 
     a->dirty = 1;
+    if (!keep) {
+        if (p) {
+            free(p);
+            o->n_pending--;
+            memmove(o->pending + at, o->pending + at + 1,
+                    (o->n_pending - at) * sizeof(*o->pending));
+        }
+        apply_decision(c, a, o, interval, &d);
+        return 0;
+    }
     if (!p) {
         fresh->interval = interval;
         pending_insert(a, o, at, fresh);

@@ -121,7 +121,7 @@ print(hashlib.sha256(row[0]).hexdigest())
 PY
 )
 run 0 ledger tx "$db" "$refused" --json
-json_check 'd["code"] == "refused" and "already reported" in d["reason"]'
+json_check 'd["code"] == "refused" and "already" in d["reason"]'
 run 1 ledger tx "$db" "$(printf '0%.0s' {1..64})"
 err_has 'no such transaction in the ledger'
 run 2 ledger tx "$db" abc
