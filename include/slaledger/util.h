@@ -46,6 +46,16 @@ int sl_time_parse(const char *s, size_t len, int64_t *out_ms);
  * SL_EINVAL if cap is too small (needs at most 25 bytes with the NUL). */
 int sl_time_format(int64_t ms, char *buf, size_t cap);
 
+/** The last millisecond sl_time_format can write, 9999-12-31T23:59:59.999Z. */
+#define SL_TIME_MAX_MS 253402300799999LL
+
+/**
+ * A clock that runs `speed` times faster than the wall from wall time `since_ms` on (a node's
+ * spec.clock, the stand-ins' --speed/--since): since + (wall - since) x speed once wall is
+ * past since, wall before; never beyond SL_TIME_MAX_MS. Pure: the caller reads the wall.
+ */
+int64_t sl_clock_fast(int64_t wall_ms, int64_t since_ms, uint32_t speed);
+
 /**
  * Parses a positive duration made of integer parts with units ms, s, m, h, d, w, largest first,
  * each unit at most once: "60s", "1h30m", "500ms", "1d", "2w". Zero or negative is an error.

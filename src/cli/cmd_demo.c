@@ -33,6 +33,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "slaledger/util.h"
 
@@ -43,6 +44,7 @@ extern char **environ;
 
 #define CMD          "demo"
 #define MAX_PROCS    8
+#define MAX_TOKENS   16
 #define MINUTE       60000LL
 #define PERIOD_MS    (60 * MINUTE)
 #define WINDOW_MS    (30 * MINUTE)
@@ -71,6 +73,10 @@ typedef struct demo {
     size_t n_procs;
     size_t seen[2]; /* events already shown, per agreement */
     int slow_set, slow_cleared;
+    struct {
+        char user[64], token[128];
+    } tokens[MAX_TOKENS]; /* wiped at the end */
+    size_t n_tokens;
 } demo;
 
 static volatile sig_atomic_t interrupted;
@@ -100,8 +106,7 @@ static int fail(const char *fmt, ...)
 
 static int64_t node_now(const demo *d)
 {
-    int64_t wall = sl__cli_now_ms();
-    return wall <= d->since ? wall : d->since + (wall - d->since) * d->speed;
+    return sl_clock_fast(sl__cli_now_ms(), d->since, (uint32_t)d->speed);
 }
 
 static void hhmm(int64_t ms, char *out, size_t cap)
@@ -244,25 +249,34 @@ static int run_self(demo *d, const char *out, char *const args[])
 
 /* ---- the network and its documents ---- */
 
-/* The token of user from DIR/net/tokens.txt ("USER ORG ROLE TOKEN" lines) into out. */
-static int token_of(const demo *d, const char *user, char *out, size_t cap)
+/* Reads the users' tokens from DIR/net/tokens.txt ("USER ORG ROLE TOKEN" lines) once. */
+static int load_tokens(demo *d)
 {
-    char path[3200], line[512], u[64], tok[128];
+    char path[3200], line[512];
     FILE *f;
 
     sl_strfmt(path, sizeof(path), "%s/tokens.txt", d->net);
     if (!(f = fopen(path, "r")))
         return fail("cannot read %s: %s", path, strerror(errno));
-    while (fgets(line, sizeof(line), f)) {
-        if (line[0] != '#' && sscanf(line, "%63s %*s %*s %127s", u, tok) == 2 &&
-            strcmp(u, user) == 0) {
-            fclose(f);
-            sl_strfmt(out, cap, "%s", tok);
-            return 0;
-        }
+    while (d->n_tokens < MAX_TOKENS && fgets(line, sizeof(line), f)) {
+        if (line[0] != '#' && sscanf(line, "%63s %*s %*s %127s", d->tokens[d->n_tokens].user,
+                                     d->tokens[d->n_tokens].token) == 2)
+            d->n_tokens++;
     }
+    sodium_memzero(line, sizeof(line));
     fclose(f);
-    return fail("no token of %s in %s", user, path);
+    return 0;
+}
+
+/* The token of user, as load_tokens read it. */
+static const char *token_of(const demo *d, const char *user)
+{
+    for (size_t i = 0; i < d->n_tokens; i++) {
+        if (strcmp(d->tokens[i].user, user) == 0)
+            return d->tokens[i].token;
+    }
+    fail("no token of %s in %s/tokens.txt", user, d->net);
+    return NULL;
 }
 
 /* Cloud credentials that point at the stand-ins: the watchdog's oracle has its own AWS key
@@ -478,14 +492,13 @@ static int start_node(demo *d)
 static int api(demo *d, const char *user, const char *method, const char *path, const char *body,
                size_t len, json_t **out)
 {
-    char token[128];
-    sl__client_opts o = {d->url, token, 0};
+    sl__client_opts o = {d->url, token_of(d, user), 0};
     sl__client c;
     json_t *j = NULL;
     int rc;
 
-    if ((rc = token_of(d, user, token, sizeof(token))) != 0)
-        return rc;
+    if (!o.token)
+        return SL_EXIT_INVALID;
     if ((rc = sl__client_open(&c, CMD, &o)) == 0)
         rc = sl__client_call(&c, method, path, body, len, &j);
     sl__client_close(&c);
@@ -906,8 +919,9 @@ static int setup(demo *d)
     if (run_self(d, init_out, init) != 0)
         return fail("slaledger init failed; see %s", init_out);
     set_clock(d);
-    if ((rc = write_standins(d)) || (rc = start_standins(d)) || (rc = write_secrets(d)) ||
-        (rc = write_node_config(d)) || (rc = write_agreements(d)) || (rc = start_node(d)))
+    if ((rc = load_tokens(d)) || (rc = write_standins(d)) || (rc = start_standins(d)) ||
+        (rc = write_secrets(d)) || (rc = write_node_config(d)) || (rc = write_agreements(d)) ||
+        (rc = start_node(d)))
         return rc;
     char since[40], start[40];
     sl_time_format(d->since, since, sizeof(since));
@@ -980,6 +994,7 @@ out:
         printf("\nThe demo's network, logs and results stay in %s.\n"
                "Run its node again: slaledger node --config %s/univie.yaml\n",
                d.dir, d.net);
+    sodium_memzero(d.tokens, sizeof(d.tokens));
     curl_global_cleanup();
     return interrupted && rc == 0 ? 130 : rc;
 }

@@ -83,8 +83,8 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
-/* Appends one byte escaped: for JSON as \uXXXX (bytes that are not UTF-8 as U+FFFD), for text
- * as \xNN; quotes and backslashes get a backslash in both. */
+/* Appends one byte escaped: for JSON as \u and four hex digits (bytes that are not UTF-8 as
+ * U+FFFD), for text as \xNN; quotes and backslashes get a backslash in both. */
 static void put_byte(sl_buf *b, unsigned char c, int invalid, int json)
 {
     if (invalid && json) {

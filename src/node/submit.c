@@ -28,11 +28,7 @@ static int64_t wall_ms(void)
 
 int64_t sl__node_now(const sl__node *n)
 {
-    int64_t wall = wall_ms();
-
-    if (n->clock_speed <= 1 || wall <= n->clock_since)
-        return wall;
-    return n->clock_since + (wall - n->clock_since) * (int64_t)n->clock_speed;
+    return sl_clock_fast(wall_ms(), n->clock_since, n->clock_speed);
 }
 
 int64_t sl__node_clock_cb(void *arg)

@@ -337,3 +337,12 @@ int sl_duration_format(int64_t ms, char *buf, size_t cap)
     }
     return (int)n;
 }
+
+int64_t sl_clock_fast(int64_t wall_ms, int64_t since_ms, uint32_t speed)
+{
+    if (speed <= 1 || wall_ms <= since_ms)
+        return wall_ms;
+    if (since_ms >= SL_TIME_MAX_MS || wall_ms - since_ms > (SL_TIME_MAX_MS - since_ms) / speed)
+        return SL_TIME_MAX_MS;
+    return since_ms + (wall_ms - since_ms) * (int64_t)speed;
+}

@@ -87,7 +87,6 @@
 #define MAX_TOKENS     100000
 #define TOKEN_TEXT_CAP 64
 #define API_VERSION    "2018-01-01"
-#define CLOCK_MAX_MS   253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
 enum { FAULT_HTTP500, FAULT_MALFORMED, FAULT_SLOW };
 
@@ -142,16 +141,10 @@ static int64_t wall_ms(void)
 }
 
 /* The tool's clock, which every "now" of the tool reads: the wall clock sped up by --speed
- * from --since on (as a node's spec.clock), stopped at CLOCK_MAX_MS. */
+ * from --since on (as a node's spec.clock), stopped at SL_TIME_MAX_MS (sl_clock_fast). */
 static int64_t standin_now_ms(void)
 {
-    int64_t wall = wall_ms();
-
-    if (wall <= g.since_ms)
-        return wall;
-    if (wall - g.since_ms > (CLOCK_MAX_MS - g.since_ms) / g.speed)
-        return CLOCK_MAX_MS;
-    return g.since_ms + (wall - g.since_ms) * g.speed;
+    return sl_clock_fast(wall_ms(), g.since_ms, (uint32_t)g.speed);
 }
 
 static void on_signal(int sig)

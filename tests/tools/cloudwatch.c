@@ -92,8 +92,7 @@
 #define MAX_QUERIES  500
 #define MAX_PERIODS  1000000 /* periods of one request, over all its queries */
 #define SKEW_MS      (15 * SL_MS_PER_MINUTE)
-#define SLOW_MS      3000              /* wall-clock ms, whatever --speed says */
-#define CLOCK_MAX_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
+#define SLOW_MS      3000 /* wall-clock ms, whatever --speed says */
 #define AUTH_CAP     1024
 #define LINE_CAP     4096
 #define BAD_SIG_MSG                                                                                \
@@ -151,16 +150,10 @@ static int64_t wall_ms(void)
 }
 
 /* The stand-in's clock, which every "now" of the stand-in reads: the wall clock sped up by
- * --speed from --since on (as a node's spec.clock), stopped at CLOCK_MAX_MS. */
+ * --speed from --since on (as a node's spec.clock), stopped at SL_TIME_MAX_MS (sl_clock_fast). */
 static int64_t standin_now_ms(const config *c)
 {
-    int64_t wall = wall_ms();
-
-    if (wall <= c->since_ms)
-        return wall;
-    if (wall - c->since_ms > (CLOCK_MAX_MS - c->since_ms) / c->speed)
-        return CLOCK_MAX_MS;
-    return c->since_ms + (wall - c->since_ms) * c->speed;
+    return sl_clock_fast(wall_ms(), c->since_ms, (uint32_t)c->speed);
 }
 
 /* Splits s in place at blanks into at most max fields; returns the count (max + 1 when there

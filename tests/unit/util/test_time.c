@@ -399,6 +399,24 @@ static void test_duration_format(void **state)
     assert_int_equal(sl_duration_format(0, buf, 2), SL_EINVAL);
 }
 
+/* A sped-up clock: the wall before since, since + elapsed x speed after, capped at the end of
+ * year 9999; speed 0 and 1 are the wall itself. */
+static void test_clock_fast(void **state)
+{
+    (void)state;
+    assert_int_equal(sl_clock_fast(5000, 10000, 60), 5000);
+    assert_int_equal(sl_clock_fast(10000, 10000, 60), 10000);
+    assert_int_equal(sl_clock_fast(10001, 10000, 60), 10060);
+    assert_int_equal(sl_clock_fast(12000, 10000, 60), 130000);
+    assert_int_equal(sl_clock_fast(12000, 10000, 1), 12000);
+    assert_int_equal(sl_clock_fast(12000, 10000, 0), 12000);
+    assert_int_equal(sl_clock_fast(SL_TIME_MAX_MS / 2, 0, 100000), SL_TIME_MAX_MS);
+    assert_int_equal(sl_clock_fast(INT64_MAX, 0, 100000), SL_TIME_MAX_MS);
+    char buf[32];
+    assert_true(sl_time_format(SL_TIME_MAX_MS, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "9999-12-31T23:59:59.999Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_time_format),        cmocka_unit_test(test_time_format_limits),
         cmocka_unit_test(test_time_roundtrip),     cmocka_unit_test(test_duration_parse_ok),
         cmocka_unit_test(test_duration_parse_bad), cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_clock_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
