@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "node/api_int.h"
 #include "node/node_int.h"
 #include "slaledger/oracle.h"
 #include "slaledger/contract.h"
@@ -25,7 +26,7 @@
 
 /* ---- helpers ---- */
 
-static int json_reply(sl_resp *resp, int status, json_t *j)
+int sl__api_reply(sl_resp *resp, int status, json_t *j)
 {
     if (!j)
         return SL_ENOMEM;
@@ -45,21 +46,6 @@ static int may_see(const sl_caller *c, const char *consumer, const char *provide
            strcmp(c->org, provider) == 0;
 }
 
-/* What the API needs of one agreement, copied out of the contract under its lock. */
-typedef struct agr_view {
-    const char *name;
-    const sl_caller *caller;
-    int found;
-    char consumer[SL_IDENT_NAME_CAP], provider[SL_IDENT_NAME_CAP];
-    char currency[4];
-    unsigned minor_units;
-    uint8_t doc_hash[SL_HASH_LEN];
-    sl_buf statement; /* filled when want_statement */
-    int want_statement;
-    const char *service; /* when set: found only with that service, whose push agent is: */
-    char agent[SL_IDENT_NAME_CAP]; /* "" when any oracle-role token may push */
-} agr_view;
-
 /* Whether spec has a service called name; its push agent (source.agent, or "") into agent. */
 static int service_agent(const sl_agreement_spec *spec, const char *name, char *agent, size_t cap)
 {
@@ -75,7 +61,7 @@ static int service_agent(const sl_agreement_spec *spec, const char *name, char *
 
 static int read_view(const sl_contract *c, void *arg)
 {
-    agr_view *v = arg;
+    sl__agr_view *v = arg;
     sl_agreement_info info;
     if (sl_contract_agreement(c, v->name, &info) ||
         !may_see(v->caller, info.spec->consumer, info.spec->provider))
@@ -92,8 +78,8 @@ static int read_view(const sl_contract *c, void *arg)
 }
 
 /* Finds agreement name on the node's channels as the caller may see it. */
-static sl__channel *find_agreement(sl__node *n, const sl_caller *caller, const char *name,
-                                   agr_view *v, int want_statement)
+sl__channel *sl__api_find_agreement(sl__node *n, const sl_caller *caller, const char *name,
+                                    sl__agr_view *v, int want_statement)
 {
     memset(v, 0, sizeof(*v));
     v->name = name;
@@ -108,13 +94,13 @@ static sl__channel *find_agreement(sl__node *n, const sl_caller *caller, const c
 }
 
 /* Only members of a channel read its blocks and transactions (confidentiality per channel). */
-static int member_of(const sl__channel *ch, const sl_caller *c)
+int sl__api_member_of(const sl__channel *ch, const sl_caller *c)
 {
     return sl_channel_org_find(sl_ledger_channel(ch->ledger), c->org) >= 0;
 }
 
 /* The local user the caller acts as, who must hold one of roles. */
-static const sl__member *acting_user(sl__node *n, const sl_req *req, unsigned roles, sl_resp *resp)
+const sl__member *sl__api_acting_user(sl__node *n, const sl_req *req, unsigned roles, sl_resp *resp)
 {
     const sl__member *u = sl__node_user(n, req->caller.user);
     if (!u) {
@@ -141,8 +127,8 @@ static void tx_reason(sl__channel *ch, const uint8_t id[SL_HASH_LEN], char *out,
 }
 
 /* Signs and submits t as user, then answers with the outcome. */
-static int submit_reply(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
-                        const char *agreement, sl_resp *resp)
+int sl__api_submit_reply(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
+                         const char *agreement, sl_resp *resp)
 {
     uint8_t id[SL_HASH_LEN];
     sl_txcode code = SL_TXC_VALID;
@@ -159,11 +145,11 @@ static int submit_reply(sl__node *n, sl__channel *ch, const sl__member *user, sl
         return sl_http_error(resp, code == SL_TXC_REFUSED ? 409 : 400,
                              code == SL_TXC_REFUSED ? SL_ESTATE : SL_EINVAL, NULL,
                              "transaction %s is %s: %s", hex, sl_txcode_name(code), reason);
-    return json_reply(resp, 201,
-                      json_pack("{s:s?, s:s, s:s, s:I, s:s, s:s}", "agreement", agreement,
-                                "channel", ch->name, "transaction", hex, "height",
-                                (json_int_t)height, "code", sl_txcode_name(code), "reason",
-                                reason));
+    return sl__api_reply(resp, 201,
+                         json_pack("{s:s?, s:s, s:s, s:I, s:s, s:s}", "agreement", agreement,
+                                   "channel", ch->name, "transaction", hex, "height",
+                                   (json_int_t)height, "code", sl_txcode_name(code), "reason",
+                                   reason));
 }
 
 /* ---- routes ---- */
@@ -181,9 +167,9 @@ static int health(void *ctx, sl_req *req, sl_resp *resp)
         json_array_append_new(chs, json_pack("{s:s, s:I, s:s}", "name", n->channels[i].name,
                                              "height", (json_int_t)h, "head", hex));
     }
-    return json_reply(resp, 200,
-                      json_pack("{s:s, s:s, s:s, s:o}", "status", "ok", "version", SL_VERSION,
-                                "organization", n->org, "channels", chs));
+    return sl__api_reply(resp, 200,
+                         json_pack("{s:s, s:s, s:s, s:o}", "status", "ok", "version", SL_VERSION,
+                                   "organization", n->org, "channels", chs));
 }
 
 /* World-state rows of one channel into a JSON array, each value tagged with its channel and
@@ -207,7 +193,7 @@ static int state_row(void *ctx, const char *key, const char *value, uint64_t hei
 
 /* The agreements on every channel the caller may see (of one provider when provider is not
  * NULL), each with its parties; NULL when out of memory or the store fails. */
-static json_t *visible_agreements(sl__node *n, const sl_caller *caller, const char *provider)
+json_t *sl__api_visible_agreements(sl__node *n, const sl_caller *caller, const char *provider)
 {
     json_t *all = json_array(), *out = json_array();
     for (size_t i = 0; all && out && i < n->n_channels; i++) {
@@ -222,9 +208,9 @@ static json_t *visible_agreements(sl__node *n, const sl_caller *caller, const ch
     json_t *v;
     json_array_foreach(all, i, v)
     {
-        agr_view view;
+        sl__agr_view view;
         const char *name = json_string_value(json_object_get(v, "name"));
-        sl__channel *ch = out ? find_agreement(n, caller, name, &view, 0) : NULL;
+        sl__channel *ch = out ? sl__api_find_agreement(n, caller, name, &view, 0) : NULL;
         if (ch && strcmp(ch->name, json_string_value(json_object_get(v, "channel"))) == 0 &&
             (!provider || strcmp(view.provider, provider) == 0)) {
             json_object_set_new(v, "consumer", json_string(view.consumer));
@@ -241,15 +227,15 @@ static json_t *visible_agreements(sl__node *n, const sl_caller *caller, const ch
 
 static int list_agreements(void *ctx, sl_req *req, sl_resp *resp)
 {
-    json_t *out = visible_agreements(ctx, &req->caller, NULL);
-    return out ? json_reply(resp, 200, json_pack("{s:o}", "agreements", out)) : SL_ENOMEM;
+    json_t *out = sl__api_visible_agreements(ctx, &req->caller, NULL);
+    return out ? sl__api_reply(resp, 200, json_pack("{s:o}", "agreements", out)) : SL_ENOMEM;
 }
 
-static int show_agreement(void *ctx, sl_req *req, sl_resp *resp)
+int sl__api_show_agreement(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
-    agr_view v;
-    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 1);
+    sl__agr_view v;
+    sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 1);
     if (!ch) {
         sl_buf_release(&v.statement);
         return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
@@ -268,15 +254,15 @@ static int show_agreement(void *ctx, sl_req *req, sl_resp *resp)
 static int whoami(void *ctx, sl_req *req, sl_resp *resp)
 {
     (void)ctx;
-    return json_reply(resp, 200,
-                      json_pack("{s:s, s:s, s:s}", "user", req->caller.user, "org", req->caller.org,
-                                "role", sl_role_name(req->caller.role)));
+    return sl__api_reply(resp, 200,
+                         json_pack("{s:s, s:s, s:s}", "user", req->caller.user, "org",
+                                   req->caller.org, "role", sl_role_name(req->caller.role)));
 }
 
-static int propose(void *ctx, sl_req *req, sl_resp *resp)
+int sl__api_propose(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
-    const sl__member *u = acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
+    const sl__member *u = sl__api_acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
     if (!u)
         return 0;
     sl_agreement_spec *spec = NULL;
@@ -301,33 +287,33 @@ static int propose(void *ctx, sl_req *req, sl_resp *resp)
         return sl_http_error(resp, 403, SL_EPERM, "spec", "'%s' is neither consumer nor provider",
                              u->cert.org);
     sl_tx t = {.type = SL_TX_PROPOSE, .doc = req->body, .doc_len = req->body_len};
-    return submit_reply(n, ch, u, &t, name, resp);
+    return sl__api_submit_reply(n, ch, u, &t, name, resp);
 }
 
 static int accept(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
-    const sl__member *u = acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
+    const sl__member *u = sl__api_acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
     if (!u)
         return 0;
-    agr_view v;
-    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 0);
+    sl__agr_view v;
+    sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 0);
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
     sl_tx t = {.type = SL_TX_ACCEPT};
     sl_strfmt(t.agreement, sizeof(t.agreement), "%s", req->params[0]);
     memcpy(t.doc_hash, v.doc_hash, SL_HASH_LEN);
-    return submit_reply(n, ch, u, &t, req->params[0], resp);
+    return sl__api_submit_reply(n, ch, u, &t, req->params[0], resp);
 }
 
 static int deposit(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
-    const sl__member *u = acting_user(n, req, SL_ROLE_CONSUMER, resp);
+    const sl__member *u = sl__api_acting_user(n, req, SL_ROLE_CONSUMER, resp);
     if (!u)
         return 0;
-    agr_view v;
-    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 0);
+    sl__agr_view v;
+    sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 0);
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
     json_t *body = json_loadb((const char *)req->body, req->body_len, 0, NULL);
@@ -342,13 +328,13 @@ static int deposit(void *ctx, sl_req *req, sl_resp *resp)
                              "with at most %u decimals",
                              v.currency, v.minor_units);
     sl_strfmt(t.agreement, sizeof(t.agreement), "%s", req->params[0]);
-    return submit_reply(n, ch, u, &t, req->params[0], resp);
+    return sl__api_submit_reply(n, ch, u, &t, req->params[0], resp);
 }
 
 static int push(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
-    agr_view v;
+    sl__agr_view v;
     memset(&v, 0, sizeof(v));
     v.name = req->params[0];
     v.caller = &req->caller;
@@ -379,7 +365,7 @@ static int wallet(void *ctx, sl_req *req, sl_resp *resp)
             return sl_http_error(resp, 500, err.code, NULL, "%s", err.msg);
         }
     }
-    return json_reply(resp, 200, json_pack("{s:s, s:o}", "owner", org, "balances", out));
+    return sl__api_reply(resp, 200, json_pack("{s:s, s:o}", "owner", org, "balances", out));
 }
 
 /* A money request: {"amount": "12.50", "currency": "EUR", "channel": "..."}. The channel may
@@ -415,7 +401,7 @@ static int money_parse(sl__node *n, const sl_req *req, money *m, sl_resp *resp)
 static int issue(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
-    const sl__member *u = acting_user(n, req, SL_ROLE_ISSUER, resp);
+    const sl__member *u = sl__api_acting_user(n, req, SL_ROLE_ISSUER, resp);
     money m;
     if (!u || money_parse(n, req, &m, resp) != 1)
         return 0;
@@ -426,7 +412,7 @@ static int issue(void *ctx, sl_req *req, sl_resp *resp)
                              sizeof(t.to) - 1);
     memcpy(t.currency, m.currency, 4);
     sl_strfmt(t.to, sizeof(t.to), "%s", req->params[0]);
-    return submit_reply(n, m.ch, u, &t, NULL, resp);
+    return sl__api_submit_reply(n, m.ch, u, &t, NULL, resp);
 }
 
 /* POST /v1/wallets/{org}/withdraw: the owner redeems tokens. */
@@ -434,7 +420,7 @@ static int withdraw(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
     const sl__member *u =
-        acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER | SL_ROLE_ISSUER, resp);
+        sl__api_acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER | SL_ROLE_ISSUER, resp);
     money m;
     if (!u || money_parse(n, req, &m, resp) != 1)
         return 0;
@@ -442,50 +428,8 @@ static int withdraw(void *ctx, sl_req *req, sl_resp *resp)
         return sl_http_error(resp, 404, SL_ENOENT, "org", "no wallet of '%s'", req->params[0]);
     sl_tx t = {.type = SL_TX_WITHDRAW, .amount = m.amount};
     memcpy(t.currency, m.currency, 4);
-    return submit_reply(n, m.ch, u, &t, NULL, resp);
+    return sl__api_submit_reply(n, m.ch, u, &t, NULL, resp);
 }
-
-static int transaction(void *ctx, sl_req *req, sl_resp *resp)
-{
-    sl__node *n = ctx;
-    uint8_t id[SL_HASH_LEN];
-    if (sl_unhex(req->params[0], strlen(req->params[0]), id, SL_HASH_LEN))
-        return sl_http_error(resp, 400, SL_EINVAL, "id", "expected 64 hex digits");
-    for (size_t i = 0; i < n->n_channels; i++) {
-        sl__channel *ch = &n->channels[i];
-        if (!member_of(ch, &req->caller))
-            continue;
-        sl_tx_record rec;
-        sl_buf bytes, proof;
-        sl_error err;
-        sl_buf_init(&bytes);
-        sl_buf_init(&proof);
-        if (sl_ledger_tx(ch->ledger, id, &rec, &bytes, &err) == 0 &&
-            sl_ledger_proof(ch->ledger, id, &proof, &err) == 0) {
-            sl_tx_decoded *d = NULL;
-            sl_buf txj;
-            sl_buf_init(&txj);
-            if (sl_tx_decode(bytes.p, bytes.len, bytes.len, &d, &err) == 0)
-                sl_tx_to_json(d, &txj);
-            json_t *j =
-                json_pack("{s:s, s:I, s:I, s:s, s:s, s:o?, s:o?}", "channel", ch->name, "height",
-                          (json_int_t)rec.height, "index", (json_int_t)rec.index, "code",
-                          sl_txcode_name(rec.code), "reason", rec.reason, "transaction",
-                          txj.len ? json_loadb((const char *)txj.p, txj.len, 0, NULL) : NULL,
-                          "proof", json_loadb((const char *)proof.p, proof.len, 0, NULL));
-            sl_tx_free(d);
-            sl_buf_release(&txj);
-            sl_buf_release(&bytes);
-            sl_buf_release(&proof);
-            return json_reply(resp, 200, j);
-        }
-        sl_buf_release(&bytes);
-        sl_buf_release(&proof);
-    }
-    return sl_http_error(resp, 404, SL_ENOENT, "id", "no such transaction on this node");
-}
-
-/* ---- history, events, services, blocks ---- */
 
 /* A query argument as a time (RFC 3339) or a count; *out keeps its default when absent. */
 static int query_time(const sl_req *req, const char *key, int64_t *out, sl_resp *resp)
@@ -497,7 +441,7 @@ static int query_time(const sl_req *req, const char *key, int64_t *out, sl_resp 
 }
 
 /* A decimal integer 0..max with nothing around it: 0, or -1. */
-static int count_parse(const char *v, int64_t max, int64_t *out)
+int sl__api_count_parse(const char *v, int64_t max, int64_t *out)
 {
     char *end;
     if (!v || *v < '0' || *v > '9')
@@ -510,12 +454,13 @@ static int count_parse(const char *v, int64_t max, int64_t *out)
     return 0;
 }
 
-static int query_count(const sl_req *req, const char *key, int64_t max, int64_t *out, sl_resp *resp)
+int sl__api_query_count(const sl_req *req, const char *key, int64_t max, int64_t *out,
+                        sl_resp *resp)
 {
     const char *v = sl_http_query(req, key);
     if (!v)
         return 1;
-    if (count_parse(v, max, out) != 0)
+    if (sl__api_count_parse(v, max, out) != 0)
         return sl_http_error(resp, 400, SL_EINVAL, key, "expected an integer 0..%lld, found '%s'",
                              (long long)max, v);
     return 1;
@@ -546,8 +491,8 @@ static int event_row_json(void *ctx, const sl_event_row *r)
  * fixed to "decided", /history: the measurement history. */
 static int events_of(sl__node *n, sl_req *req, sl_resp *resp, const char *kind)
 {
-    agr_view v;
-    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 0);
+    sl__agr_view v;
+    sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 0);
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
     sl_event_query q = {.agreement = req->params[0],
@@ -558,8 +503,8 @@ static int events_of(sl__node *n, sl_req *req, sl_resp *resp, const char *kind)
                         .limit = 100};
     if (query_time(req, "from", &q.from_ms, resp) != 1 ||
         query_time(req, "to", &q.to_ms, resp) != 1 ||
-        query_count(req, "limit", 1000, &q.limit, resp) != 1 ||
-        query_count(req, "offset", INT64_MAX / 2, &q.offset, resp) != 1)
+        sl__api_query_count(req, "limit", 1000, &q.limit, resp) != 1 ||
+        sl__api_query_count(req, "offset", INT64_MAX / 2, &q.offset, resp) != 1)
         return 0;
     json_t *arr = json_array();
     sl_error err;
@@ -567,10 +512,10 @@ static int events_of(sl__node *n, sl_req *req, sl_resp *resp, const char *kind)
         json_decref(arr);
         return SL_ENOMEM;
     }
-    return json_reply(resp, 200,
-                      json_pack("{s:s, s:I, s:I, s:o}", "agreement", req->params[0], "limit",
-                                (json_int_t)q.limit, "offset", (json_int_t)q.offset, "events",
-                                arr));
+    return sl__api_reply(resp, 200,
+                         json_pack("{s:s, s:I, s:I, s:o}", "agreement", req->params[0], "limit",
+                                   (json_int_t)q.limit, "offset", (json_int_t)q.offset, "events",
+                                   arr));
 }
 
 static int history(void *ctx, sl_req *req, sl_resp *resp)
@@ -613,8 +558,8 @@ static int read_services(const sl_contract *c, void *arg)
 static int services(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
-    agr_view v;
-    sl__channel *ch = find_agreement(n, &req->caller, req->params[0], &v, 0);
+    sl__agr_view v;
+    sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 0);
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
     services_ctx sc = {req->params[0], json_array()};
@@ -622,122 +567,8 @@ static int services(void *ctx, sl_req *req, sl_resp *resp)
         json_decref(sc.out);
         return SL_ENOMEM;
     }
-    return json_reply(resp, 200,
-                      json_pack("{s:s, s:o}", "agreement", req->params[0], "services", sc.out));
-}
-
-/* GET /v1/channels/{channel}/blocks?from=&limit=: headers, newest last. */
-static int blocks(void *ctx, sl_req *req, sl_resp *resp)
-{
-    sl__node *n = ctx;
-    sl__channel *ch = sl__node_channel(n, req->params[0]);
-    if (!ch || !member_of(ch, &req->caller))
-        return sl_http_error(resp, 404, SL_ENOENT, "channel", "no channel '%s'", req->params[0]);
-    uint64_t head = sl_ledger_height(ch->ledger, NULL);
-    int64_t from = head > 20 ? (int64_t)head - 19 : 0, limit = 20;
-    if (query_count(req, "from", INT64_MAX / 2, &from, resp) != 1 ||
-        query_count(req, "limit", 1000, &limit, resp) != 1)
-        return 0;
-    json_t *arr = json_array();
-    for (int64_t h = from; arr && h <= (int64_t)head && h < from + limit; h++) {
-        sl_buf b;
-        sl_block *blk = NULL;
-        sl_error err;
-        sl_buf_init(&b);
-        if (sl_ledger_block(ch->ledger, (uint64_t)h, &b, &err) == 0 &&
-            sl_block_decode(b.p, b.len, &blk, &err) == 0) {
-            uint8_t hash[SL_HASH_LEN];
-            char hex[2 * SL_HASH_LEN + 1], t[40];
-            if (sl_block_hash(&blk->header, hash) == 0) {
-                sl_hex(hash, SL_HASH_LEN, hex);
-                sl_time_format(blk->header.time_ms, t, sizeof(t));
-                json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:s}", "height",
-                                                     (json_int_t)h, "hash", hex, "time", t,
-                                                     "transactions", (json_int_t)blk->header.n_tx,
-                                                     "orderer", blk->header.orderer.subject));
-            }
-        }
-        sl_block_free(blk);
-        sl_buf_release(&b);
-    }
-    return json_reply(
-        resp, 200,
-        json_pack("{s:s, s:I, s:o}", "channel", ch->name, "head", (json_int_t)head, "blocks", arr));
-}
-
-/* One transaction of a block for GET .../blocks/{height}: id, type, signer, code, reason. */
-static json_t *block_tx_json(sl__channel *ch, size_t i, const uint8_t *p, size_t len, int code)
-{
-    uint8_t id[SL_HASH_LEN];
-    char hex[2 * SL_HASH_LEN + 1];
-    sl_tx_decoded *d = NULL;
-    sl_tx_record rec;
-    sl_error err = {0};
-    json_t *j;
-
-    sl_sha256(p, len, id);
-    sl_hex(id, SL_HASH_LEN, hex);
-    j = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "id", hex, "code",
-                  sl_txcode_name((sl_txcode)code));
-    if (j && sl_tx_decode(p, len, len, &d, &err) == 0) {
-        json_object_set_new(j, "type", json_string(sl_tx_type_name(d->tx.type)));
-        json_object_set_new(j, "signer",
-                            json_pack("{s:s, s:s, s:s}", "subject", d->tx.cert.subject, "org",
-                                      d->tx.cert.org, "role", sl_role_name(d->tx.cert.role)));
-    } else if (j) {
-        json_object_set_new(j, "type", json_string("genesis")); /* the channel document */
-    }
-    if (j && code != SL_TXC_VALID && sl_ledger_tx(ch->ledger, id, &rec, NULL, &err) == 0)
-        json_object_set_new(j, "reason", json_string(rec.reason));
-    sl_tx_free(d);
-    return j;
-}
-
-/* GET /v1/channels/{channel}/blocks/{height}: a block's header and its transactions. */
-static int block(void *ctx, sl_req *req, sl_resp *resp)
-{
-    sl__node *n = ctx;
-    sl__channel *ch = sl__node_channel(n, req->params[0]);
-    sl_buf b, codes;
-    sl_block *blk = NULL;
-    sl_error err = {0};
-    int64_t h = -1;
-    int rc = 0;
-
-    if (!ch || !member_of(ch, &req->caller))
-        return sl_http_error(resp, 404, SL_ENOENT, "channel", "no channel '%s'", req->params[0]);
-    if (count_parse(req->params[1], INT64_MAX / 2, &h) != 0)
-        return sl_http_error(resp, 400, SL_EINVAL, "height", "expected a block height");
-    sl_buf_init(&b);
-    sl_buf_init(&codes);
-    if (sl_ledger_block(ch->ledger, (uint64_t)h, &b, &err) != 0 ||
-        sl_ledger_block_codes(ch->ledger, (uint64_t)h, &codes, &err) != 0 ||
-        sl_block_decode(b.p, b.len, &blk, &err) != 0) {
-        rc = sl_http_error(resp, err.code == SL_ENOENT ? 404 : 500, err.code, "height", "%s",
-                           err.msg);
-        goto out;
-    }
-    uint8_t hash[SL_HASH_LEN];
-    char hex[2 * SL_HASH_LEN + 1], prev[2 * SL_HASH_LEN + 1], t[40];
-    if (sl_block_hash(&blk->header, hash) != 0) {
-        rc = SL_ENOMEM;
-        goto out;
-    }
-    json_t *txs = json_array();
-    sl_hex(hash, SL_HASH_LEN, hex);
-    sl_hex(blk->header.prev, SL_HASH_LEN, prev);
-    sl_time_format(blk->header.time_ms, t, sizeof(t));
-    for (size_t i = 0; txs && i < blk->n && i < codes.len; i++)
-        json_array_append_new(txs, block_tx_json(ch, i, blk->txs[i], blk->tx_lens[i], codes.p[i]));
-    rc = json_reply(resp, 200,
-                    json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "channel", ch->name, "height",
-                              (json_int_t)h, "hash", hex, "prev", prev, "time", t, "orderer",
-                              blk->header.orderer.subject, "transactions", txs));
-out:
-    sl_block_free(blk);
-    sl_buf_release(&b);
-    sl_buf_release(&codes);
-    return rc;
+    return sl__api_reply(resp, 200,
+                         json_pack("{s:s, s:o}", "agreement", req->params[0], "services", sc.out));
 }
 
 /* docs/openapi.json, embedded by the build. */
@@ -758,43 +589,6 @@ static int openapi(void *ctx, sl_req *req, sl_resp *resp)
  * an agreement with that provider; its record is the agreement's services and statement.
  * GET lists, POST proposes an agreement document (whose provider must be the route's), and
  * GET /{key} shows one. */
-
-static int paper_list(void *ctx, sl_req *req, sl_resp *resp)
-{
-    const sl__paper *p = ctx;
-    json_t *out = visible_agreements(p->node, &req->caller, p->provider);
-    return out ? json_reply(resp, 200,
-                            json_pack("{s:s, s:o}", "provider", p->provider, "services", out))
-               : SL_ENOMEM;
-}
-
-static int paper_show(void *ctx, sl_req *req, sl_resp *resp)
-{
-    const sl__paper *p = ctx;
-    agr_view v;
-    sl__channel *ch = find_agreement(p->node, &req->caller, req->params[0], &v, 0);
-    int mine = ch && strcmp(v.provider, p->provider) == 0;
-    if (!mine)
-        return sl_http_error(resp, 404, SL_ENOENT, "key", "no %s service '%s'", p->provider,
-                             req->params[0]);
-    return show_agreement(p->node, req, resp);
-}
-
-static int paper_add(void *ctx, sl_req *req, sl_resp *resp)
-{
-    const sl__paper *p = ctx;
-    sl_agreement_spec *spec = NULL;
-    if (sl_sla_parse((const char *)req->body, req->body_len, "body", &spec, NULL) == 0) {
-        int other = strcmp(spec->provider, p->provider) != 0;
-        char provider[SL_IDENT_NAME_CAP];
-        sl_strfmt(provider, sizeof(provider), "%s", spec->provider);
-        sl_agreement_spec_free(spec);
-        if (other)
-            return sl_http_error(resp, 400, SL_EINVAL, "spec.provider",
-                                 "this route takes %s agreements, not %s", p->provider, provider);
-    }
-    return propose(p->node, req, resp); /* which reports any document error in full */
-}
 
 static int metrics(void *ctx, sl_req *req, sl_resp *resp)
 {
@@ -822,8 +616,8 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "GET", "/v1/openapi.json", SL_ROUTE_PUBLIC, openapi, n);
     rc |= sl_http_route(h, "GET", "/v1/whoami", 0, whoami, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements", 0, list_agreements, n);
-    rc |= sl_http_route(h, "POST", "/v1/agreements", 0, propose, n);
-    rc |= sl_http_route(h, "GET", "/v1/agreements/{name}", 0, show_agreement, n);
+    rc |= sl_http_route(h, "POST", "/v1/agreements", 0, sl__api_propose, n);
+    rc |= sl_http_route(h, "GET", "/v1/agreements/{name}", 0, sl__api_show_agreement, n);
     rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/accept", 0, accept, n);
     rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/deposit", 0, deposit, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/services", 0, services, n);
@@ -831,22 +625,11 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/events", 0, events, n);
     rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/services/{service}/observations", 0, push,
                         n);
-    rc |= sl_http_route(h, "GET", "/v1/channels/{channel}/blocks", 0, blocks, n);
-    rc |= sl_http_route(h, "GET", "/v1/channels/{channel}/blocks/{height}", 0, block, n);
     rc |= sl_http_route(h, "GET", "/v1/wallets/{org}", 0, wallet, n);
     rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/issue", 0, issue, n);
     rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/withdraw", 0, withdraw, n);
-    rc |= sl_http_route(h, "GET", "/v1/transactions/{id}", 0, transaction, n);
+    rc |= sl__api_ledger_register(n);
+    rc |= sl__api_paper_register(n);
     rc |= sl_http_sse_route(h, "/v1/events", 0);
-    static const char *const providers[2] = {"aws", "azure"};
-    for (int i = 0; i < 2; i++) {
-        char base[32], one[48];
-        n->paper[i] = (sl__paper){n, providers[i]};
-        sl_strfmt(base, sizeof(base), "/%s/services", providers[i]);
-        sl_strfmt(one, sizeof(one), "/%s/services/{key}", providers[i]);
-        rc |= sl_http_route(h, "GET", base, 0, paper_list, &n->paper[i]);
-        rc |= sl_http_route(h, "POST", base, 0, paper_add, &n->paper[i]);
-        rc |= sl_http_route(h, "GET", one, 0, paper_show, &n->paper[i]);
-    }
     return rc ? SL_ENOMEM : 0;
 }

@@ -1,0 +1,75 @@
+/*
+ * api_paper.c: the seed paper's routes, /aws/services and /azure/services. The prototype kept
+ * one record per monitored service of a provider under a key. Here a key is an agreement with
+ * that provider; its record is the agreement's services and statement. GET lists, POST
+ * proposes an agreement document (whose provider must be the route's), and GET /{key} shows
+ * one.
+ *
+ * Thread-safety: handlers run concurrently on the HTTP threads.
+ */
+#include <string.h>
+
+#include "node/api_int.h"
+#include "slaledger/sla.h"
+
+static int paper_list(void *ctx, sl_req *req, sl_resp *resp)
+{
+    const sl__paper *p = ctx;
+    json_t *out = sl__api_visible_agreements(p->node, &req->caller, p->provider);
+    return out ? sl__api_reply(resp, 200,
+                               json_pack("{s:s, s:o}", "provider", p->provider, "services", out))
+               : SL_ENOMEM;
+}
+
+static int paper_show(void *ctx, sl_req *req, sl_resp *resp)
+{
+    const sl__paper *p = ctx;
+    sl__agr_view v;
+    sl__channel *ch = sl__api_find_agreement(p->node, &req->caller, req->params[0], &v, 0);
+    int mine = ch && strcmp(v.provider, p->provider) == 0;
+    if (!mine)
+        return sl_http_error(resp, 404, SL_ENOENT, "key", "no %s service '%s'", p->provider,
+                             req->params[0]);
+    return sl__api_show_agreement(p->node, req, resp);
+}
+
+static int paper_add(void *ctx, sl_req *req, sl_resp *resp)
+{
+    const sl__paper *p = ctx;
+    sl_agreement_spec *spec = NULL;
+    if (sl_sla_parse((const char *)req->body, req->body_len, "body", &spec, NULL) == 0) {
+        int other = strcmp(spec->provider, p->provider) != 0;
+        char provider[SL_IDENT_NAME_CAP];
+        sl_strfmt(provider, sizeof(provider), "%s", spec->provider);
+        sl_agreement_spec_free(spec);
+        if (other)
+            return sl_http_error(resp, 400, SL_EINVAL, "spec.provider",
+                                 "this route takes %s agreements, not %s", p->provider, provider);
+    }
+    return sl__api_propose(
+        p->node, req,
+        resp); /* which reports any document error in full
+                *
+                * Thread-safety: handlers run concurrently on the HTTP threads; they only read.
+                */
+#include <string.h>
+
+#include "node/api_int.h"
+}
+
+int sl__api_paper_register(sl__node *n)
+{
+    sl_http *h = n->http;
+    int rc = 0;
+    static const char *const providers[2] = {"aws", "azure"};
+    for (int i = 0; i < 2; i++) {
+        char base[32], one[48];
+        n->paper[i] = (sl__paper){n, providers[i]};
+        sl_strfmt(base, sizeof(base), "/%s/services", providers[i]);
+        sl_strfmt(one, sizeof(one), "/%s/services/{key}", providers[i]);
+        rc |= sl_http_route(h, "GET", base, 0, paper_list, &n->paper[i]);
+        rc |= sl_http_route(h, "POST", base, 0, paper_add, &n->paper[i]);
+        rc |= sl_http_route(h, "GET", one, 0, paper_show, &n->paper[i]);
+    }
+    return rc;
+}
