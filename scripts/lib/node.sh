@@ -3,7 +3,7 @@
 #
 # The caller sets `bin` (the slaledger binary) and `tmp` (a scratch directory it owns) before
 # sourcing. Provides: start_node CONFIG, stop_node, token USER (from tmp/net/tokens.txt as
-# `slaledger init` writes it). start_node sets `url` and `node_pid`; the node's stdout/stderr
+# `slaledger init` writes it), example_next_month EXAMPLE OUT. start_node sets `url` and `node_pid`; the node's stdout/stderr
 # go to $tmp/node.out/.err.
 
 . "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
@@ -26,3 +26,16 @@ stop_node() {
 }
 
 token() { grep -E "^ *$1 " "$tmp/net/tokens.txt" | grep -o 'slt_[A-Za-z0-9_-]*'; }
+
+# example_next_month EXAMPLE OUT: a copy of examples/EXAMPLE whose period is the next calendar
+# month (UTC) of today, so that a test holds on any date: the node has no past intervals to
+# catch up, and the month's length is what `period_start`, `period_end`, `period_days` say.
+example_next_month() {
+    period_start=$(date -u -d "$(date -u +%Y-%m-01) +1 month" +%Y-%m-01T00:00:00Z)
+    period_end=$(date -u -d "${period_start%T*} +1 month" +%Y-%m-01T00:00:00Z)
+    period_days=$((($(date -u -d "$period_end" +%s) - $(date -u -d "$period_start" +%s)) / 86400))
+    grep -q '^  period: {start: .*, end: .*}$' "$src/examples/$1" ||
+        fail "examples/$1 has no one-line period to move"
+    sed "s/^  period: {start: .*, end: .*}$/  period: {start: $period_start, end: $period_end}/" \
+        "$src/examples/$1" >"$2"
+}

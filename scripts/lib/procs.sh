@@ -11,6 +11,8 @@
 #   start_tool TOOL[:NAME] VAR ARGS...  spawn NAME (default TOOL) "$SL_BUILD_DIR/tool_TOOL"
 #                          ARGS... and sets VAR to the port it listens on
 #   stop NAME              SIGTERM; the process must exit 0 within 20 s
+#   wait_for SECS WHAT CMD...  runs CMD every 50 ms until it succeeds; fails naming WHAT after
+#                          SECS seconds (tests wait for the event they need, never sleep)
 # An EXIT trap kills whatever is still running and removes $tmp; TERM and INT exit 143.
 
 declare -A procs_pid=()
@@ -72,4 +74,14 @@ stop() {
     wait "$pid" || rc=$?
     unset "procs_pid[$name]"
     [ "$rc" -eq 0 ] || fail "$name exited $rc after SIGTERM"
+}
+
+wait_for() {
+    local secs=$1 what=$2 until
+    shift 2
+    until=$((SECONDS + secs))
+    until "$@"; do
+        [ "$SECONDS" -lt "$until" ] || fail "no $what within $secs s"
+        sleep 0.05
+    done
 }

@@ -27,6 +27,7 @@ jcheck() { # PYTHON_EXPRESSION over d, the last body
 }
 
 timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
+example_next_month aws-ec2-vm.yaml "$tmp/vm-web-01.yaml" # no past intervals to catch up
 alice=$(token alice) bob=$(token bob) carol=$(token carol) dave=$(token dave)
 treasury=$(token treasury)
 start_node "$tmp/net/univie.yaml"
@@ -46,14 +47,14 @@ jcheck 'd["openapi"].startswith("3.") and "/v1/agreements" in d["paths"]'
 # --- live events: alice's stream hears of blocks and of her agreement's activation ---
 timeout 20 curl -s -N -H "Authorization: Bearer $alice" "$url/v1/events" >"$tmp/sse" &
 sse_pid=$!
-sleep 0.3
+wait_for 10 "first comment on the event stream" grep -q '^:' "$tmp/sse"
 
 # --- an agreement's life, each step a transaction the node signs for the caller ---
-call 201 POST /v1/agreements "$alice" --data-binary "@$src/examples/aws-ec2-vm.yaml"
+call 201 POST /v1/agreements "$alice" --data-binary "@$tmp/vm-web-01.yaml"
 jcheck 'd["code"] == "valid" and d["channel"] == "univie-aws" and len(d["transaction"]) == 64'
 propose_tx=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["transaction"])' \
     "$tmp/body")
-call 409 POST /v1/agreements "$alice" --data-binary "@$src/examples/aws-ec2-vm.yaml"
+call 409 POST /v1/agreements "$alice" --data-binary "@$tmp/vm-web-01.yaml"
 jcheck '"exists" in d["error"]["message"] or "refused" in d["error"]["message"]'
 call 400 POST /v1/agreements "$alice" --data-binary 'kind: Agreement'
 jcheck 'd["error"]["code"] in ("EINVAL", "EPARSE")'
@@ -65,7 +66,7 @@ call 201 POST /v1/agreements/vm-web-01/deposit "$alice" -d '{"amount":"1000.00"}
 call 200 GET /v1/wallets/univie "$alice"
 jcheck '[b["balance"] for b in d["balances"] if b["channel"] == "univie-aws"] == [150000]'
 
-sleep 0.3
+wait_for 10 "activation event" grep -q '^event: activated$' "$tmp/sse"
 kill "$sse_pid" 2>/dev/null || true
 wait "$sse_pid" 2>/dev/null || true
 grep -q '^event: block$' "$tmp/sse" || fail "no block event on the stream: $(head -c 300 "$tmp/sse")"
@@ -99,12 +100,15 @@ call 404 GET /v1/channels/univie-aws/blocks "$carol"
 call 200 GET /v1/whoami "$dave"
 jcheck 'd == {"user": "dave", "org": "watchdog", "role": "auditor"}'
 call 401 GET /v1/whoami ""
-# One block: its header and each transaction with type, signer and code (members only).
-call 200 GET /v1/channels/univie-aws/blocks/1 "$dave"
-jcheck 'd["height"] == 1 and len(d["prev"]) == 64 and d["transactions"] and all(t["code"] and len(t["id"]) == 64 and t["signer"]["org"] for t in d["transactions"])'
+# One block: its header and each transaction with type, signer and code (members only). The
+# block that holds the proposal, wherever the heartbeat put it.
+call 200 GET "/v1/transactions/$propose_tx" "$alice"
+propose_height=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["height"])' "$tmp/body")
+call 200 GET "/v1/channels/univie-aws/blocks/$propose_height" "$dave"
+jcheck 'd["height"] == '"$propose_height"' and len(d["prev"]) == 64 and d["transactions"] and all(t["code"] and len(t["id"]) == 64 and t["signer"]["org"] for t in d["transactions"])'
 call 200 GET /v1/channels/univie-aws/blocks/0 "$dave"
 jcheck 'd["transactions"][0]["type"] == "genesis"'
-call 404 GET /v1/channels/univie-aws/blocks/1 "$carol"
+call 404 GET "/v1/channels/univie-aws/blocks/$propose_height" "$carol"
 call 400 GET /v1/channels/univie-aws/blocks/x1 "$dave"
 call 404 GET /v1/channels/univie-aws/blocks/999999 "$dave"
 call 200 GET /v1/channels/univie-azure/blocks "$carol"
@@ -117,7 +121,7 @@ jcheck 'd["services"] == []'
 call 200 GET /aws/services/vm-web-01 "$bob"
 jcheck 'd["agreement"] == "vm-web-01"'
 call 404 GET /azure/services/vm-web-01 "$alice"
-call 400 POST /azure/services "$alice" --data-binary "@$src/examples/aws-ec2-vm.yaml"
+call 400 POST /azure/services "$alice" --data-binary "@$tmp/vm-web-01.yaml"
 jcheck 'd["error"]["field"] == "spec.provider"'
 
 # --- a transaction with its proof, checked offline against the genesis ---
