@@ -2,7 +2,8 @@
 #   make            build (build/)
 #   make demo       the main job on the embedded default: a one-machine network, an agreement's life
 #   make check      install missing deps, build, run every test (SANITIZE=address,undefined in CI)
-#   make bench      optimised build in build-bench/, run every bench/ program
+#   make bench      optimised build in build-bench/, run every bench/ program (fails if one cannot run)
+#   make builds     build every CMake build type (Debug, Release, RelWithDebInfo, MinSizeRel)
 #   make fuzz       clang + libFuzzer build in build-fuzz/, run each target FUZZ_SECONDS
 #   make format     apply .clang-format;  make format-check: fail on any difference
 #   make torture    kill -9 a committing ledger 2000 times (tests/integration/ledger_crash.sh)
@@ -12,7 +13,7 @@ FUZZ_SECONDS ?= 30
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 SOURCES       = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps demo check bench fuzz format format-check torture clean
+.PHONY: all deps demo check bench builds fuzz format format-check torture clean
 
 all: $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -36,7 +37,16 @@ check: deps
 bench: deps
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build-bench -j $(JOBS) --target benches
-	@for b in build-bench/bench_*; do echo "== $$b"; $$b || exit 1; done
+	@for b in build-bench/bench_*; do echo "== $$b"; $$b || { echo "bench: $$b failed" >&2; exit 1; }; done
+
+# Every CMake build type builds without a warning (optimisation levels find different ones).
+builds: deps
+	@for t in Debug Release RelWithDebInfo MinSizeRel; do \
+	    echo "== build type $$t"; \
+	    cmake -S . -B build-types/$$t -DCMAKE_BUILD_TYPE=$$t >/dev/null && \
+	    cmake --build build-types/$$t -j $(JOBS) >build-types/$$t.log 2>&1 || \
+	    { grep -E 'error|warning' -A3 build-types/$$t.log | head -n 40; exit 1; }; \
+	done
 
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSL_FUZZ=ON \
@@ -63,4 +73,4 @@ format-check:
 	@clang-format --dry-run -Werror $(SOURCES) && echo "format: ok"
 
 clean:
-	rm -rf build build-bench build-fuzz
+	rm -rf build build-bench build-fuzz build-types

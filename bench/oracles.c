@@ -618,8 +618,9 @@ int main(int argc, char **argv)
 
     tool_path(argc, argv, tool, sizeof(tool));
     if (access(tool, X_OK) != 0) {
-        printf("oracles: skipped: no tool_targets at %s (build the tool_targets target)\n", tool);
-        return 0;
+        fprintf(stderr, "bench_oracles: no tool_targets at %s (build the tool_targets target)\n",
+                tool);
+        return 1;
     }
     bad |= section_probes(tool);
     bad |= section_sched();
