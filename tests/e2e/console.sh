@@ -2,12 +2,12 @@
 # The web console in a real browser, against a real node: `slaledger demo` runs the paper's
 # scenario (two agreements, an outage, penalties) while tests/e2e/console.mjs drives Debian's
 # chromium through playwright-core, headless and kept off the network: sign in, watch
-# measurements and a penalty arrive live, open and check its proof, register an agreement
-# through the form (a validation error first), accept it as the provider, the access rules,
-# wallets, the ledger explorer, and a phone-sized screen. Screenshots of the main pages go to
-# $SL_BUILD_DIR/console-screenshots/ (test artifacts). Then, once the demo has closed its
-# agreements and ended, its node is started again on its own and the final statements are
-# checked. Takes about 80 s.
+# measurements and a penalty arrive live, open and check its proof and the charts. Then, once
+# the demo has closed its agreements and ended, its node is started again on its own: the final
+# statements, registering an agreement through the form (a validation error first), accepting
+# it as the provider, the access rules, wallets, the ledger explorer, and a phone-sized screen.
+# Screenshots of the main pages go to $SL_BUILD_DIR/console-screenshots/ (test artifacts).
+# Takes about 4 minutes.
 set -euo pipefail
 : "${SL_SOURCE_DIR:?}" "${SL_BUILD_DIR:?}" "${SL_BIN:?}"
 
@@ -47,10 +47,12 @@ shots="$SL_BUILD_DIR/console-screenshots"
 rm -rf "$shots"
 mkdir -p "$shots"
 
-# Speed 60: the period starts about 4 s after launch, the EC2 outage's first penalty arrives at
-# about 15 s (after the browser has signed in and opened the agreement) and the agreements close
-# at about 65 s, when the demo audits the ledgers and ends.
-"$SL_BIN" demo --dir "$tmp/d" --speed 60 >"$tmp/demo.out" 2>&1 &
+# Speed 20: the demo's hour-long period takes three minutes of wall time, the EC2 outage's
+# first penalty arrives well after the browser has signed in and opened the agreement, and the
+# browser's live part (what must be seen arriving: about 40 s, more on a loaded machine) is
+# over long before the agreements close and the demo audits the ledgers and ends. Everything
+# else runs against the demo's node restarted alone afterwards, so no step races its clock.
+"$SL_BIN" demo --dir "$tmp/d" --speed 20 >"$tmp/demo.out" 2>&1 &
 demo_pid=$!
 
 url=
@@ -64,16 +66,16 @@ done
 
 browse() { # PHASE URL
     SL_PHASE=$1 SL_URL=$2 SL_DIR="$tmp/d" SL_SHOTS="$shots" SL_TMP="$tmp" \
-        timeout 120 node "$SL_SOURCE_DIR/tests/e2e/console.mjs" || fail "the browser test ($1) failed (exit $?)"
+        timeout 300 node "$SL_SOURCE_DIR/tests/e2e/console.mjs" || fail "the browser test ($1) failed (exit $?)"
 }
 browse live "$url"
 
 # The demo ends once both agreements have closed and it has audited the ledgers.
-for _ in $(seq 1 1200); do
+for _ in $(seq 1 3000); do
     kill -0 "$demo_pid" 2>/dev/null || break
     sleep 0.1
 done
-kill -0 "$demo_pid" 2>/dev/null && fail "the demo did not end within 120 s of the browser test"
+kill -0 "$demo_pid" 2>/dev/null && fail "the demo did not end within 300 s of the browser test"
 wait "$demo_pid" || fail "the demo exited with $?"
 demo_pid=
 
