@@ -164,6 +164,24 @@ void sl__store_close(sl__store *s);
  * transaction. */
 int sl__store_write(sl__store *s, const sl__batch *b, const uint8_t hash[SL_HASH_LEN],
                     const sl_event *events, size_t n_events, sl_error *err);
+/** Compares the rows stored for block b (header b->header, whose hash is `hash`) with the rows
+ * sl__store_write writes for it and these events: the derived columns of its blocks row (hash,
+ * time_ms, n_tx), every column of its txs rows but their bytes, every column of its events and,
+ * unless b->skip_rows, its history rows; no row may be missing or extra. 0 when all agree;
+ * SL_ECORRUPT at the first difference, err naming the table, the row, the column and the stored
+ * and derived values (field "<table>.<column>"); SL_EIO from SQLite. */
+int sl__store_compare(sl__store *s, const sl__batch *b, const uint8_t hash[SL_HASH_LEN],
+                      const sl_event *events, size_t n_events, sl_error *err)
+    __attribute__((warn_unused_result));
+/** The same for block 0, from the genesis bytes and their decoded header. */
+int sl__store_compare_genesis(sl__store *s, const uint8_t *genesis, size_t len,
+                              const sl_block_header *gh, sl_error *err)
+    __attribute__((warn_unused_result));
+/** The world state against the replay: every state row's value must be value_cb(arg, key) (a
+ * string the callee frees, NULL for out of memory) and its height the last block whose history
+ * has the key, and every key of the history must have a row. Errors as sl__store_compare. */
+int sl__store_compare_state(sl__store *s, char *(*value_cb)(void *arg, const char *key), void *arg,
+                            sl_error *err) __attribute__((warn_unused_result));
 int sl__store_genesis(sl__store *s, uint8_t **bytes, size_t *len, sl_error *err);
 int64_t sl__store_height(sl__store *s); /* -1 on error */
 

@@ -51,37 +51,6 @@ static int64_t scalar(sqlite3 *db, const char *sql, uint64_t height)
     return v;
 }
 
-/* The history rows stored for block h must be exactly the rows the replay produced. */
-static int check_history(audit *a, uint64_t h, const sl__batch *b)
-{
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(a->db, "SELECT key, value FROM history WHERE height = ?1 ORDER BY key",
-                           -1, &q, NULL) != SQLITE_OK)
-        return fail(a, h, SL_EIO, "database", "%s", sqlite3_errmsg(a->db));
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)h);
-    size_t i = 0;
-    int rc = 0;
-    while (!rc && sqlite3_step(q) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(q, 0);
-        const char *val = (const char *)sqlite3_column_text(q, 1);
-        if (i >= b->n_rows || strcmp(key, b->rows[i].key) != 0)
-            rc = fail(a, h, SL_ECORRUPT, "history",
-                      "history row '%s' was not written by this "
-                      "block",
-                      key ? key : "");
-        else if (!val || strcmp(val, b->rows[i].value) != 0)
-            rc = fail(a, h, SL_ECORRUPT, "history",
-                      "history value of '%s' differs from the "
-                      "replay",
-                      key);
-        i++;
-    }
-    sqlite3_finalize(q);
-    if (!rc && i != b->n_rows)
-        rc = fail(a, h, SL_ECORRUPT, "history", "history lacks '%s'", b->rows[i].key);
-    return rc;
-}
-
 static int check_codes(audit *a, const sl__stored_block *sb, const sl__batch *b)
 {
     for (size_t i = 0; i < sb->n; i++) {
@@ -112,9 +81,25 @@ static int check_header(audit *a, uint64_t h, const sl_block_header *hd)
     return 0;
 }
 
+/* Every derived column stored for the block (its blocks row, its txs rows, its events, its
+ * history) against what the header and the replay give. */
+static int check_rows(audit *a, const sl_block_header *hd, const sl__batch *b)
+{
+    sl__batch view = *b; /* the replay's rows and codes under the stored, signed header */
+    uint8_t hash[SL_HASH_LEN];
+    size_t n_events;
+    const sl_event *ev = sl_contract_events(a->c, &n_events);
+    sl_error e;
+    view.header = *hd;
+    if (sl_block_hash(hd, hash))
+        return fail(a, hd->height, SL_ENOMEM, NULL, "%s", "out of memory");
+    int rc = sl__store_compare(a->store, &view, hash, ev, n_events, &e);
+    return rc ? fail(a, hd->height, rc, e.field, "%s", e.msg) : 0;
+}
+
 /* Re-executed figures against the header and the stored rows. */
 static int check_results(audit *a, const sl__stored_block *sb, const sl_block_header *hd,
-                         const sl__batch *b, size_t n_events)
+                         const sl__batch *b)
 {
     uint64_t h = sb->height;
     if (sb->n != hd->n_tx)
@@ -136,9 +121,7 @@ static int check_results(audit *a, const sl__stored_block *sb, const sl_block_he
         return fail(a, h, SL_ECORRUPT, "state", "%s",
                     "state hash after replay differs from the "
                     "header");
-    if (scalar(a->db, "SELECT count(*) FROM events WHERE height = ?1", h) != (int64_t)n_events)
-        return fail(a, h, SL_ECORRUPT, "events", "%s", "stored events differ from the replay");
-    return check_history(a, h, b);
+    return check_rows(a, hd, b);
 }
 
 /* A block read and checked for everything that needs no state, ready for its turn. Staging
@@ -214,9 +197,7 @@ static int finish(staged *s)
     sl_contract_events_clear(a->c);
     if (sl__execute(a->c, &a->seen, a->ch, &s->b, &e))
         return fail(a, h, SL_ECORRUPT, "replay", "replay failed: %s", e.msg);
-    size_t n_events;
-    sl_contract_events(a->c, &n_events);
-    if ((rc = check_results(a, &s->sb, &s->hd, &s->b, n_events)))
+    if ((rc = check_results(a, &s->sb, &s->hd, &s->b)))
         return rc;
     a->res->txs += s->sb.n;
     for (size_t i = 0; i < s->sb.n; i++)
@@ -261,38 +242,60 @@ static int audit_blocks(audit *a, uint64_t top,
     return rc;
 }
 
-/* After the last block: the world state is the replay's, and nothing refers to later blocks. */
-static int audit_end(audit *a, uint64_t top)
+/* Every row of every table belongs to a block that exists: none before the genesis, none
+ * after the head (left over from truncation, or slipped in to be served). */
+static int audit_heights(audit *a, uint64_t top)
 {
-    static const char *const tables[] = {"txs", "history", "events"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const tables[] = {"blocks", "txs", "events", "history", "state"};
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         char sql[96];
         sl_strfmt(sql, sizeof(sql), "SELECT max(height) FROM %s", tables[i]);
         if (scalar(a->db, sql, 0) > (int64_t)top)
             return fail(a, top + 1, SL_ECORRUPT, tables[i],
-                        "%s rows refer to blocks after the "
-                        "last one (blocks were truncated)",
+                        "%s rows refer to blocks after the last one (blocks were truncated)",
                         tables[i]);
+        sl_strfmt(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE height < 0", tables[i]);
+        if (scalar(a->db, sql, 0) != 0)
+            return fail(a, 0, SL_ECORRUPT, tables[i],
+                        "%s rows refer to blocks before the genesis (negative heights)", tables[i]);
     }
-    sqlite3_stmt *q = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(a->db, "SELECT key, value FROM state ORDER BY key", -1, &q, NULL))
-        return fail(a, top, SL_EIO, "database", "%s", sqlite3_errmsg(a->db));
-    int64_t n = 0;
-    while (!rc && sqlite3_step(q) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(q, 0);
-        const char *val = (const char *)sqlite3_column_text(q, 1);
-        char *want = sl__state_value(a->c, key ? key : "");
-        if (!want || !val || strcmp(want, val) != 0)
-            rc = fail(a, top, SL_ECORRUPT, "state", "world state '%s' differs from the replay",
-                      key ? key : "");
-        free(want);
-        n++;
-    }
-    sqlite3_finalize(q);
-    if (!rc && n != scalar(a->db, "SELECT count(DISTINCT key) FROM history", 0))
-        rc = fail(a, top, SL_ECORRUPT, "state", "%s", "world state lacks keys the history has");
+    return 0;
+}
+
+static char *state_value_cb(void *arg, const char *key)
+{
+    return sl__state_value(arg, key);
+}
+
+/* After the last block: the world state is the replay's, and nothing refers to other blocks. */
+static int audit_end(audit *a, uint64_t top)
+{
+    sl_error e;
+    int rc = audit_heights(a, top);
+    if (!rc && (rc = sl__store_compare_state(a->store, state_value_cb, a->c, &e)))
+        rc = fail(a, top, rc, e.field, "%s", e.msg);
     return rc;
+}
+
+static int audit_genesis(audit *a, const uint8_t *g, size_t glen)
+{
+    /* Block 0's row must be the genesis header, and its rows those the genesis writes. */
+    sl__stored_block sb;
+    sl_block_header h0;
+    uint8_t hash0[SL_HASH_LEN];
+    sl_error e;
+    int rc = sl__store_read(a->store, 0, &sb, &e);
+    if (!rc) {
+        if (sl_block_header_decode(sb.header, sb.header_len, &h0, &e) ||
+            sl_block_hash(&h0, hash0) || memcmp(hash0, a->prev_hash, SL_HASH_LEN) != 0)
+            rc = SL_ECORRUPT;
+        sl__stored_block_release(&sb);
+    }
+    if (rc)
+        return fail(a, 0, SL_ECORRUPT, "genesis", "%s", "block 0 differs from the genesis");
+    if ((rc = sl__store_compare_genesis(a->store, g, glen, &a->prev, &e)))
+        return fail(a, 0, rc, e.field, "%s", e.msg);
+    return 0;
 }
 
 static int audit_open(audit *a, const char *path)
@@ -315,24 +318,16 @@ static int audit_open(audit *a, const char *path)
         free(g);
         return fail(a, 0, SL_ECORRUPT, "genesis", "genesis: %s", e.msg);
     }
-    free(g);
     if (sl_block_hash(&a->prev, a->prev_hash) ||
         sl_contract_new(a->ch->orgs[a->ch->issuer].name, &a->c) || sl__ids_init(&a->cc) ||
         sl__ids_init(&a->seen))
-        return fail(a, 0, SL_ENOMEM, NULL, "%s", "out of memory");
-    a->have_cc = 1;
-    /* Block 0's row must be the genesis header. */
-    sl__stored_block sb;
-    sl_block_header h0;
-    uint8_t hash0[SL_HASH_LEN];
-    rc = sl__store_read(a->store, 0, &sb, &e);
-    if (!rc) {
-        if (sl_block_header_decode(sb.header, sb.header_len, &h0, &e) ||
-            sl_block_hash(&h0, hash0) || memcmp(hash0, a->prev_hash, SL_HASH_LEN) != 0)
-            rc = SL_ECORRUPT;
-        sl__stored_block_release(&sb);
-    }
-    return rc ? fail(a, 0, SL_ECORRUPT, "genesis", "%s", "block 0 differs from the genesis") : 0;
+        rc = fail(a, 0, SL_ENOMEM, NULL, "%s", "out of memory");
+    else
+        a->have_cc = 1;
+    if (!rc)
+        rc = audit_genesis(a, g, glen);
+    free(g);
+    return rc;
 }
 
 int sl_ledger_verify(const char *path, void (*progress)(void *arg, uint64_t done, uint64_t total),

@@ -250,7 +250,7 @@ json_check 'd["error"]["code"] == "ECORRUPT" and "signature" in d["error"]["mess
 
 tamper state 'v = c.execute("SELECT value FROM state WHERE key=?", ("wallet/univie/EUR",)).fetchone()[0]
 c.execute("UPDATE state SET value=? WHERE key=?", (v.replace("\"balance\":", "\"balance\":1"), "wallet/univie/EUR"))'
-expect_bad state 30 "world state 'wallet/univie/EUR' differs"
+expect_bad state 30 "state row 'wallet/univie/EUR': value is '"
 
 tamper truncated 'c.execute("DELETE FROM blocks WHERE height=30")'
 expect_bad truncated 30 'truncated'
@@ -263,6 +263,64 @@ expect_bad swapped 17 'another height'
 
 tamper deleted 'c.execute("DELETE FROM txs WHERE height=22 AND idx=1")'
 expect_bad deleted 22 'deleted transaction'
+
+# Derived columns that the API serves, each forged alone: verify names the table, the row, the
+# column, the stored and the replayed value. The python prints the block (and row) it edited.
+forge() { # NAME PYTHON: tamper, with what it prints in $where
+    tamper "$1" "$2" >"$1.where" || fail "tampering $1"
+    read -r -a where <"$1.where" || true # empty when it prints nothing
+}
+forge outcome 'h, s = c.execute("SELECT height, seq FROM events WHERE outcome = ? ORDER BY height, seq LIMIT 1", ("bad",)).fetchone()
+c.execute("UPDATE events SET outcome = ? WHERE height = ? AND seq = ?", ("good", h, s))
+print(h, s)'
+expect_bad outcome "${where[0]}" "events row ${where[1]}: outcome is 'good', the replay gives 'bad'"
+run 1 ledger verify --json outcome.db
+json_check 'd["bad_height"] == '"${where[0]}"' and d["error"]["field"] == "events.outcome"'
+
+forge amount 'h, s, a = c.execute("SELECT height, seq, amount FROM events WHERE kind = ? ORDER BY height, seq LIMIT 1", ("deposited",)).fetchone()
+c.execute("UPDATE events SET amount = 999900 WHERE height = ? AND seq = ?", (h, s))
+print(h, s, a)'
+expect_bad amount "${where[0]}" "events row ${where[1]}: amount is 999900, the replay gives ${where[2]}"
+
+forge evtx 'c.execute("UPDATE events SET idx = 0 WHERE height = 3 AND seq = 1")'
+expect_bad evtx 3 "events row 1: idx is 0, the replay gives 1"
+
+forge evextra 'c.execute("INSERT INTO events(height, seq, idx, kind, agreement, amount) VALUES (-1, 0, 0, ?, ?, 5)", ("deposited", "web-000000"))'
+run 1 ledger verify evextra.db
+err_has 'events rows refer to blocks'
+
+forge hash 'h = c.execute("SELECT hash FROM blocks WHERE height = 10").fetchone()[0]
+c.execute("UPDATE blocks SET hash = ? WHERE height = 10", (flip(h, 0),))'
+expect_bad hash 10 "blocks row 10: hash is x'"
+
+forge time 'c.execute("UPDATE blocks SET time_ms = time_ms + 1 WHERE height = 11")'
+expect_bad time 11 "blocks row 11: time_ms is "
+
+forge ntx 'c.execute("UPDATE blocks SET n_tx = 0 WHERE height = 0")'
+expect_bad ntx 0 "blocks row 0: n_tx is 0, the replay gives 1"
+
+forge signer 'c.execute("UPDATE txs SET signer = ? WHERE height = 15 AND idx = 1", ("univie-mon",))'
+expect_bad signer 15 "txs row 1: signer is 'univie-mon', the replay gives 'aws-mon'"
+
+forge reason 'h, i, r = c.execute("SELECT height, idx, reason FROM txs WHERE code = 9 ORDER BY height, idx LIMIT 1").fetchone()
+c.execute("UPDATE txs SET reason = ? WHERE height = ? AND idx = ?", ("", h, i))
+print(h, i)'
+expect_bad reason "${where[0]}" "txs row ${where[1]}: reason is '', the replay gives 'items\[0\]"
+
+forge gentx 'c.execute("UPDATE txs SET reason = ? WHERE height = 0", ("forged",))'
+expect_bad gentx 0 "txs row 0: reason is 'forged', the replay gives ''"
+
+forge txid 'c.execute("UPDATE txs SET id = zeroblob(32) WHERE height = 16 AND idx = 0")'
+expect_bad txid 16 "txs row 0: id is x'0000"
+
+forge txtype 'c.execute("UPDATE txs SET type = ? WHERE height = 16 AND idx = 0", ("issue",))'
+expect_bad txtype 16 "txs row 0: type is 'issue', the replay gives 'report'"
+
+forge stateheight 'c.execute("UPDATE state SET height = 3 WHERE key = ?", ("wallet/aws/EUR",))'
+expect_bad stateheight 30 "state row 'wallet/aws/EUR': height is 3, the history gives 26"
+
+forge history 'c.execute("UPDATE history SET value = replace(value, ?, ?) WHERE key = ? AND height = 26", ("\"balance\":", "\"balance\":1", "wallet/aws/EUR"))'
+expect_bad history 26 "history row 'wallet/aws/EUR': value is '"
 
 # The untouched original still verifies, and a tampered ledger does not even open for queries.
 run 0 ledger verify "$db"
