@@ -138,10 +138,10 @@ static int tx_error(sl_resp *resp, int status, int code, const char *hex, const 
 }
 
 /* The status of a submission's error: a block the node could not store (the disk is full)
- * dropped the transaction, which the caller may submit again later. */
-static int submit_status(int rc)
+ * dropped the transaction, which the caller may submit again later, whatever the cause. */
+static int submit_status(int rc, const sl__submitted *s)
 {
-    return rc == SL_EIO ? 503 : sl_http_status_of(rc);
+    return s->dropped || rc == SL_EIO ? 503 : sl_http_status_of(rc);
 }
 
 /* The status of a contract refusal with code: its own 4xx (403 EPERM, 404 ENOENT, 409 EFUNDS,
@@ -159,10 +159,10 @@ int sl__api_outcome(sl_resp *resp, const char *channel, const char *agreement, i
     char hex[2 * SL_HASH_LEN + 1], msg[256];
     sl_hex(s->id, SL_HASH_LEN, hex);
     if (rc && !s->queued)
-        return sl_http_error(resp, submit_status(rc), rc, err->field[0] ? err->field : NULL, "%s",
-                             err->msg);
+        return sl_http_error(resp, submit_status(rc, s), rc, err->field[0] ? err->field : NULL,
+                             "%s", err->msg);
     if (rc)
-        return tx_error(resp, submit_status(rc), rc, hex, err->msg);
+        return tx_error(resp, submit_status(rc, s), rc, hex, err->msg);
     if (s->code != SL_TXC_VALID) {
         /* The contract's own code (EFUNDS, ESTATE, EPERM ...) says why it refused; a
          * transaction that failed validation is malformed input. */

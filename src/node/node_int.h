@@ -46,6 +46,7 @@ typedef struct sl__waiter {
 typedef struct sl__submitted {
     uint8_t id[SL_HASH_LEN]; /* its id, once signed */
     int queued;              /* the orderer took it: id names it in the answer, even a failed one */
+    int dropped;             /* its block could not be committed: nothing of it was applied */
     sl_txcode code;          /* its validation code in its block */
     int refusal;             /* the contract's SL_E* code when code is SL_TXC_REFUSED, else 0 */
     uint64_t height;         /* its block */

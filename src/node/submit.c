@@ -122,6 +122,7 @@ int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx 
     waiter_unlink(n, &w);
     pthread_mutex_unlock(&n->wait_mu);
     out->queued = !rc;
+    out->dropped = !rc && w.failed.code;
     if (!rc && (!w.done || w.failed.code))
         rc = lost_error(&w, timeout_ms, err);
     out->code = w.code;
@@ -238,10 +239,11 @@ void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *er
     sl__node *n = ch->node;
     if (err || !info) {
         sl__log_field f[] = {SL__LOG_S("channel", ch->name),
-                             SL__LOG_S("error", err ? err->msg : "unknown error")};
-        sl__log_write(n->log, SL_NODE_LOG_ERROR, "block not committed", f, 2);
-        if (info)
-            wake_waiters(n, info, err ? err : &(sl_error){.code = SL_EIO, .msg = "unknown error"});
+                             SL__LOG_S("error", err ? err->msg : "unknown error"),
+                             SL__LOG_I("dropped", info ? info->n_tx : 0)};
+        sl__log_write(n->log, SL_NODE_LOG_ERROR, "block not committed", f, 3);
+        if (err && info)
+            wake_waiters(n, info, err);
         return;
     }
     wake_waiters(n, info, NULL);

@@ -147,6 +147,7 @@ static void test_failed_block_answers_at_once(void **state)
     assert_int_equal(rc, SL_EIO);
     assert_true(wall_ms() - t0 < 2000); /* not the commit timeout */
     assert_true(s.queued);
+    assert_true(s.dropped);
     char hex[2 * SL_HASH_LEN + 1];
     sl_hex(s.id, SL_HASH_LEN, hex);
     assert_non_null(strstr(err.msg, hex));
@@ -171,6 +172,7 @@ static void test_timeout_names_the_transaction(void **state)
     int rc = sl__node_submit(&w->n, &w->ch, &w->alice, &t, 50, &s, &err);
     assert_int_equal(rc, SL_ETIME);
     assert_true(s.queued);
+    assert_false(s.dropped);
     char hex[2 * SL_HASH_LEN + 1];
     sl_hex(s.id, SL_HASH_LEN, hex);
     assert_non_null(strstr(err.msg, hex));
