@@ -261,7 +261,7 @@ static atomic_long valid_txs;
 static void on_block(void *arg, const sl_commit_info *info, const sl_error *err)
 {
     (void)arg;
-    if (!info)
+    if (err)
         die("block not committed", err);
     valid_txs += (long)info->n_valid;
 }

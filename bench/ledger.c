@@ -135,7 +135,7 @@ typedef struct bench {
 static void on_block(void *arg, const sl_commit_info *info, const sl_error *err)
 {
     bench *b = arg;
-    if (!info)
+    if (err)
         net_die("block", err);
     b->valid += (long)info->n_valid;
     b->committed += (long)info->n_tx;

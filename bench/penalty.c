@@ -64,7 +64,7 @@ static void on_block(void *arg, const sl_commit_info *info, const sl_error *err)
     bench *b = arg;
     int64_t now = wall_ms();
 
-    if (!info) {
+    if (err) {
         fprintf(stderr, "bench_penalty: block failed: %s\n", err ? err->msg : "");
         return;
     }

@@ -162,6 +162,10 @@ typedef struct sl_commit_info {
     size_t n_tx;
     const sl_txcode *codes;            /* per transaction */
     const uint8_t (*ids)[SL_HASH_LEN]; /* per transaction */
+    /* Per transaction: the contract's SL_E* code for a refused one (SL_EFUNDS, SL_ESTATE, ...),
+     * 0 for every other; NULL when the block was not committed. Not stored: a transaction's
+     * record keeps its reason text only. */
+    const int *refusals;
     size_t n_valid;
     const sl_event *events; /* contract events of the block, in order */
     size_t n_events;

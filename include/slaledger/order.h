@@ -37,9 +37,11 @@ typedef struct sl_order_settings {
 } sl_order_settings;
 
 /**
- * Called on the orderer's thread after each block: info on success, or err when a block could
- * not be committed (its transactions are dropped; clients see them never confirmed and may
- * resubmit). Must not block for long.
+ * Called on the orderer's thread after each block, with info always set. err is NULL when the
+ * block was committed. When it could not be (err says why: SL_EIO when storing failed, e.g. a
+ * full disk), nothing of it is applied and its transactions are dropped: info then holds only
+ * n_tx and their ids (height 0, no codes, refusals or events), so that their submitters can be
+ * told at once and resubmit. Must not block for long.
  */
 typedef void (*sl_block_cb)(void *arg, const sl_commit_info *info, const sl_error *err);
 

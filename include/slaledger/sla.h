@@ -291,6 +291,10 @@ int sl_channel_org_find(const sl_channel_spec *c, const char *name);
  * the length, or SL_EINVAL when cap is too small (24 bytes always suffice). */
 int sl_size_format(int64_t bytes, char *buf, size_t cap);
 
+/** Minor units (decimals) of an ISO 4217 code in the built-in table (EUR 2, JPY 0, KWD 3), or
+ * -1 when it is not there (an agreement in such a currency gives its minor_units). */
+int sl_currency_minor_units(const char *code);
+
 /** Names as written in documents: "aws.ec2", "availability", "median", ... */
 const char *sl_service_kind_name(sl_service_kind k);
 const char *sl_metric_name(sl_metric m);

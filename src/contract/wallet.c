@@ -24,6 +24,34 @@ int sl__currency_check(const char *cur, sl_error *err)
     return 0;
 }
 
+/* An amount as text for a message: "900.00 EUR", with the currency's decimals (scale). */
+static const char *money_text(int64_t amount, unsigned scale, const char *currency, char *buf,
+                              size_t cap)
+{
+    char num[32];
+    if (sl_decimal_format(amount, scale, num, sizeof(num)) < 0)
+        sl_strfmt(num, sizeof(num), "%lld", (long long)amount);
+    sl_strfmt(buf, cap, "%s %s", num, currency);
+    return buf;
+}
+
+/* Decimals of a wallet's currency: the table's, or 2 as the wallet routes take amounts. */
+static unsigned wallet_scale(const char *currency)
+{
+    int m = sl_currency_minor_units(currency);
+    return m < 0 ? 2 : (unsigned)m;
+}
+
+/* The refusal of a debit of amount from owner's wallet, which holds only balance. */
+static int funds_error(sl_error *err, const char *owner, int64_t balance, int64_t amount,
+                       unsigned scale, const char *currency)
+{
+    char has[48], want[48];
+    return sl_error_set(err, SL_EFUNDS, "amount", "wallet of '%s' holds %s, less than %s", owner,
+                        money_text(balance, scale, currency, has, sizeof(has)),
+                        money_text(amount, scale, currency, want, sizeof(want)));
+}
+
 static int account_key(const char *owner, const char *currency, char *buf, size_t cap)
 {
     int n = snprintf(buf, cap, "%s/%s", currency, owner);
@@ -167,9 +195,8 @@ int sl_contract_withdraw(sl_contract *c, const char *actor, const char *currency
         return rc;
     sl__account *acct = actor ? sl__account_find(c, actor, currency) : NULL;
     if (!acct || acct->balance < amount)
-        return sl_error_set(err, SL_EFUNDS, "amount",
-                            "wallet of '%s' holds %lld %s, less than %lld", actor ? actor : "",
-                            (long long)(acct ? acct->balance : 0), currency, (long long)amount);
+        return funds_error(err, actor ? actor : "", acct ? acct->balance : 0, amount,
+                           wallet_scale(currency), currency);
     if (sl__events_reserve(c, 1))
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
     acct->balance -= amount;
@@ -199,9 +226,7 @@ int sl_contract_deposit(sl_contract *c, const char *actor, const char *agreement
                             a->spec->name, sl_agreement_status_name(a->status));
     sl__account *acct = a->consumer_acct;
     if (acct->balance < amount)
-        return sl_error_set(err, SL_EFUNDS, "amount",
-                            "wallet of '%s' holds %lld %s, less than %lld", actor,
-                            (long long)acct->balance, acct->currency, (long long)amount);
+        return funds_error(err, actor, acct->balance, amount, a->spec->minor_units, acct->currency);
     int64_t deposited;
     if (sl_add(a->deposited, amount, &deposited))
         return sl_error_set(err, SL_EOVERFLOW, "amount", "total deposits of '%s' would overflow",

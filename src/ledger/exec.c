@@ -155,6 +155,7 @@ static int execute_one(sl_contract *c, sl__ids *seen, const sl_channel_spec *ch,
         return rc;
     if (rc) {
         s->code = SL_TXC_REFUSED;
+        s->refusal = rc;
         sl_strfmt(s->reason, sizeof(s->reason), "%s%s%s", e.field, e.field[0] ? ": " : "", e.msg);
     }
     return 0;

@@ -207,6 +207,7 @@ void sl_ledger_close(sl_ledger *l)
     free(l->genesis);
     free(l->codes);
     free(l->ids);
+    free(l->refusals);
     free(l);
 }
 
@@ -286,11 +287,13 @@ out:
 static int fill_info(sl_ledger *l, const sl__batch *b, sl_commit_info *info)
 {
     if (sl_reserve(&l->codes, &l->cap_codes, b->n, sizeof(*l->codes)) ||
-        sl_reserve(&l->ids, &l->cap_ids, b->n, sizeof(*l->ids)))
+        sl_reserve(&l->ids, &l->cap_ids, b->n, sizeof(*l->ids)) ||
+        sl_reserve(&l->refusals, &l->cap_refusals, b->n, sizeof(*l->refusals)))
         return SL_ENOMEM;
     size_t valid = 0;
     for (size_t i = 0; i < b->n; i++) {
         l->codes[i] = b->slots[i].code;
+        l->refusals[i] = b->slots[i].code == SL_TXC_REFUSED ? b->slots[i].refusal : 0;
         memcpy(l->ids[i], b->slots[i].id, SL_HASH_LEN);
         valid += b->slots[i].code == SL_TXC_VALID;
     }
@@ -300,6 +303,7 @@ static int fill_info(sl_ledger *l, const sl__batch *b, sl_commit_info *info)
                                  .n_tx = b->n,
                                  .codes = l->codes,
                                  .ids = (const uint8_t(*)[SL_HASH_LEN])l->ids,
+                                 .refusals = l->refusals,
                                  .n_valid = valid};
         memcpy(info->hash, l->head_hash, SL_HASH_LEN);
         info->events = sl_contract_events(l->contract, &info->n_events);

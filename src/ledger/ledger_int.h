@@ -69,6 +69,7 @@ typedef struct sl__slot {
     uint8_t id[SL_HASH_LEN];
     sl_tx_decoded *tx; /* NULL when malformed */
     sl_txcode code;
+    int refusal;     /* the contract's SL_E* code when code is SL_TXC_REFUSED */
     int sig_checked; /* signature already verified (precheck), skip it */
     size_t ev_end;   /* contract events of the block up to and including this transaction */
     char reason[200];
@@ -117,6 +118,8 @@ struct sl_ledger {
     size_t cap_codes;
     uint8_t (*ids)[SL_HASH_LEN];
     size_t cap_ids;
+    int *refusals;
+    size_t cap_refusals;
 };
 
 /* block.c */

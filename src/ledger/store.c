@@ -568,7 +568,13 @@ int sl__store_write(sl__store *s, const sl__batch *b, const uint8_t hash[SL_HASH
         exec_sql(s->db, "ROLLBACK", NULL);
         return rc;
     }
-    return exec_sql(s->db, "COMMIT", err);
+    rc = exec_sql(s->db, "COMMIT", err);
+    /* A COMMIT that fails (SQLITE_FULL, SQLITE_IOERR) may leave the transaction open; rolling
+     * it back keeps the block's rows from being read back as stored by the rebuild that
+     * follows, and lets the next block begin. */
+    if (rc && !sqlite3_get_autocommit(s->db))
+        exec_sql(s->db, "ROLLBACK", NULL);
+    return rc;
 }
 
 /* One world-state row, the current row of q (key, value, height, last history height). */

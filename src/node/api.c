@@ -126,30 +126,70 @@ static void tx_reason(sl__channel *ch, const uint8_t id[SL_HASH_LEN], char *out,
         sl_strfmt(out, cap, "%s", rec.reason);
 }
 
+/* An error answer about transaction hex: the usual shape with a "transaction" field, so the
+ * caller can look it up (GET /v1/transactions/{id}) before submitting again. */
+static int tx_error(sl_resp *resp, int status, int code, const char *hex, const char *msg)
+{
+    resp->content_type = NULL;
+    sl_buf_reset(&resp->body);
+    return sl__api_reply(resp, status,
+                         json_pack("{s:{s:s, s:s, s:s}}", "error", "code", sl_error_token(code),
+                                   "message", msg, "transaction", hex));
+}
+
+/* The status of a submission's error: a block the node could not store (the disk is full)
+ * dropped the transaction, which the caller may submit again later, whatever the cause. */
+static int submit_status(int rc, const sl__submitted *s)
+{
+    return s->dropped || rc == SL_EIO ? 503 : sl_http_status_of(rc);
+}
+
+/* The status of a contract refusal with code: its own 4xx (403 EPERM, 404 ENOENT, 409 EFUNDS,
+ * 422 ETIME ...), but never 401 (the token was good; the contract refused the signer) and never
+ * 5xx (the contract decided; nothing failed). */
+static int refusal_status(int code)
+{
+    int st = sl_http_status_of(code);
+    return st == 401 ? 403 : st >= 400 && st < 500 ? st : 409;
+}
+
+int sl__api_outcome(sl_resp *resp, const char *channel, const char *agreement, int rc,
+                    const sl_error *err, const sl__submitted *s, const char *reason)
+{
+    char hex[2 * SL_HASH_LEN + 1], msg[256];
+    sl_hex(s->id, SL_HASH_LEN, hex);
+    if (rc && !s->queued)
+        return sl_http_error(resp, submit_status(rc, s), rc, err->field[0] ? err->field : NULL,
+                             "%s", err->msg);
+    if (rc)
+        return tx_error(resp, submit_status(rc, s), rc, hex, err->msg);
+    if (s->code != SL_TXC_VALID) {
+        /* The contract's own code (EFUNDS, ESTATE, EPERM ...) says why it refused; a
+         * transaction that failed validation is malformed input. */
+        int code = s->code != SL_TXC_REFUSED ? SL_EINVAL : s->refusal ? s->refusal : SL_ESTATE;
+        sl_strfmt(msg, sizeof(msg), "transaction %s is %s: %s", hex, sl_txcode_name(s->code),
+                  reason);
+        return tx_error(resp, s->code == SL_TXC_REFUSED ? refusal_status(code) : 400, code, hex,
+                        msg);
+    }
+    return sl__api_reply(resp, 201,
+                         json_pack("{s:s?, s:s, s:s, s:I, s:s, s:s}", "agreement", agreement,
+                                   "channel", channel, "transaction", hex, "height",
+                                   (json_int_t)s->height, "code", sl_txcode_name(s->code), "reason",
+                                   reason));
+}
+
 /* Signs and submits t as user, then answers with the outcome. */
 int sl__api_submit_reply(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
                          const char *agreement, sl_resp *resp)
 {
-    uint8_t id[SL_HASH_LEN];
-    sl_txcode code = SL_TXC_VALID;
-    uint64_t height = 0;
+    sl__submitted s;
     sl_error err = {0};
-    int rc = sl__node_submit(n, ch, user, t, COMMIT_TIMEOUT_MS, id, &code, &height, &err);
-    if (rc)
-        return sl_http_error(resp, sl_http_status_of(rc), rc, err.field[0] ? err.field : NULL, "%s",
-                             err.msg);
-    char hex[2 * SL_HASH_LEN + 1], reason[200];
-    sl_hex(id, SL_HASH_LEN, hex);
-    tx_reason(ch, id, reason, sizeof(reason));
-    if (code != SL_TXC_VALID)
-        return sl_http_error(resp, code == SL_TXC_REFUSED ? 409 : 400,
-                             code == SL_TXC_REFUSED ? SL_ESTATE : SL_EINVAL, NULL,
-                             "transaction %s is %s: %s", hex, sl_txcode_name(code), reason);
-    return sl__api_reply(resp, 201,
-                         json_pack("{s:s?, s:s, s:s, s:I, s:s, s:s}", "agreement", agreement,
-                                   "channel", ch->name, "transaction", hex, "height",
-                                   (json_int_t)height, "code", sl_txcode_name(code), "reason",
-                                   reason));
+    char reason[200] = "";
+    int rc = sl__node_submit(n, ch, user, t, COMMIT_TIMEOUT_MS, &s, &err);
+    if (!rc)
+        tx_reason(ch, s.id, reason, sizeof(reason));
+    return sl__api_outcome(resp, ch->name, agreement, rc, &err, &s, reason);
 }
 
 /* ---- routes ---- */

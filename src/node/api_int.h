@@ -37,6 +37,15 @@ int sl__api_member_of(const sl__channel *ch, const sl_caller *c);
 /** The local user the caller acts as, who must hold one of roles; NULL after answering 403. */
 const sl__member *sl__api_acting_user(sl__node *n, const sl_req *req, unsigned roles,
                                       sl_resp *resp);
+/**
+ * Answers with what became of a submitted transaction on channel (rc and err from
+ * sl__node_submit, reason its stored reason): 201 with its id and block; its validation
+ * failure (400) or the contract's refusal with the contract's code (409 EFUNDS, ESTATE ...);
+ * 422 ETIME when it was not committed in time, 503 EIO when its block could not be stored.
+ * Errors about a queued transaction carry its id as "transaction".
+ */
+int sl__api_outcome(sl_resp *resp, const char *channel, const char *agreement, int rc,
+                    const sl_error *err, const sl__submitted *s, const char *reason);
 /** Signs and submits t as user on ch, then answers with the outcome. */
 int sl__api_submit_reply(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
                          const char *agreement, sl_resp *resp);

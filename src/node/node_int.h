@@ -36,9 +36,21 @@ typedef struct sl__waiter {
     uint8_t id[SL_HASH_LEN];
     int done;
     sl_txcode code;
+    int refusal; /* the contract's SL_E* code when code is SL_TXC_REFUSED */
     uint64_t height;
+    sl_error failed; /* failed.code != 0: its block was not committed and it was dropped */
     struct sl__waiter *next;
 } sl__waiter;
+
+/** What became of a submitted transaction (sl__node_submit). */
+typedef struct sl__submitted {
+    uint8_t id[SL_HASH_LEN]; /* its id, once signed */
+    int queued;              /* the orderer took it: id names it in the answer, even a failed one */
+    int dropped;             /* its block could not be committed: nothing of it was applied */
+    sl_txcode code;          /* its validation code in its block */
+    int refusal;             /* the contract's SL_E* code when code is SL_TXC_REFUSED, else 0 */
+    uint64_t height;         /* its block */
+} sl__submitted;
 
 struct sl__node;
 
@@ -81,14 +93,16 @@ sl__channel *sl__node_channel(sl__node *n, const char *name);
 const sl__member *sl__node_user(const sl__node *n, const char *name);
 /**
  * Signs t (common fields filled here: channel, nonce, expiry, the user's certificate) as user,
- * submits it to channel ch and waits up to timeout_ms for its block. Returns 0 with *code and
- * *height set, SL_ETIME when the block did not come in time (the transaction may still be
- * committed), or the submission's error.
+ * submits it to channel ch and waits up to timeout_ms for its block. Returns 0 with out's code,
+ * refusal and height set; SL_ETIME when the block did not come in time (the transaction may
+ * still be committed); the block's error (SL_EIO when storing it failed, e.g. a full disk) at
+ * once when its block could not be committed and it was dropped; or the submission's error.
+ * The messages of errors after out->queued name the transaction's id.
  */
 int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
-                    int64_t timeout_ms, uint8_t id[SL_HASH_LEN], sl_txcode *code, uint64_t *height,
-                    sl_error *err);
-/** The orderer's block callback: wakes waiters and broadcasts events. */
+                    int64_t timeout_ms, sl__submitted *out, sl_error *err);
+/** The orderer's block callback: wakes waiters (with the error when the block failed) and
+ * broadcasts events. */
 void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *err);
 
 /* oracles.c */

@@ -76,10 +76,26 @@ static void wait_until(sl__node *n, sl__waiter *w, int64_t timeout_ms)
         ;
 }
 
-int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
-                    int64_t timeout_ms, uint8_t id[SL_HASH_LEN], sl_txcode *code, uint64_t *height,
-                    sl_error *err)
+/* The error of a transaction that left the orderer's queue without a validation code. */
+static int lost_error(const sl__waiter *w, int64_t timeout_ms, sl_error *err)
 {
+    char hex[2 * SL_HASH_LEN + 1];
+    sl_hex(w->id, SL_HASH_LEN, hex);
+    if (w->failed.code)
+        return sl_error_set(err, w->failed.code, "transaction",
+                            "transaction %s was dropped, nothing of it applied: its block could "
+                            "not be stored (%s%s%s); submit it again later",
+                            hex, w->failed.field, w->failed.field[0] ? ": " : "", w->failed.msg);
+    return sl_error_set(err, SL_ETIME, "transaction",
+                        "transaction %s not committed within %lld ms; it may still be: look it "
+                        "up before submitting it again",
+                        hex, (long long)timeout_ms);
+}
+
+int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
+                    int64_t timeout_ms, sl__submitted *out, sl_error *err)
+{
+    memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&n->wait_mu);
     t->nonce = ++n->nonce ^ (uint64_t)wall_ms() << 20; /* distinct across restarts too */
     pthread_mutex_unlock(&n->wait_mu);
@@ -93,25 +109,25 @@ int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx 
         goto out;
     sl__waiter w = {0};
     sl_sha256(bytes.p, bytes.len, w.id);
-    memcpy(id, w.id, SL_HASH_LEN);
+    memcpy(out->id, w.id, SL_HASH_LEN);
     /* Enlist before submitting: the block may be cut before submit returns. */
     pthread_mutex_lock(&n->wait_mu);
     w.next = n->waiters;
     n->waiters = &w;
     pthread_mutex_unlock(&n->wait_mu);
-    rc = sl_orderer_submit(ch->orderer, bytes.p, bytes.len, id, err);
+    rc = sl_orderer_submit(ch->orderer, bytes.p, bytes.len, out->id, err);
     pthread_mutex_lock(&n->wait_mu);
     if (!rc)
         wait_until(n, &w, timeout_ms);
     waiter_unlink(n, &w);
     pthread_mutex_unlock(&n->wait_mu);
-    if (!rc && !w.done)
-        rc = sl_error_set(err, SL_ETIME, "transaction",
-                          "not committed within %lld ms; it may "
-                          "still be",
-                          (long long)timeout_ms);
-    *code = w.code;
-    *height = w.height;
+    out->queued = !rc;
+    out->dropped = !rc && w.failed.code;
+    if (!rc && (!w.done || w.failed.code))
+        rc = lost_error(&w, timeout_ms, err);
+    out->code = w.code;
+    out->refusal = w.refusal;
+    out->height = w.height;
 out:
     sl_buf_release(&bytes);
     return rc;
@@ -193,26 +209,44 @@ static void count_block(sl_http *h, const char *channel, const sl_commit_info *i
     }
 }
 
+/* Wakes the waiters of the block's transactions: with their codes, or with err when the block
+ * was not committed. */
+static void wake_waiters(sl__node *n, const sl_commit_info *info, const sl_error *err)
+{
+    pthread_mutex_lock(&n->wait_mu);
+    for (sl__waiter *w = n->waiters; w; w = w->next)
+        for (size_t i = 0; !w->done && i < info->n_tx; i++) {
+            if (memcmp(w->id, info->ids[i], SL_HASH_LEN) != 0)
+                continue;
+            w->done = 1;
+            if (err) {
+                w->failed = *err;
+                if (!w->failed.code)
+                    w->failed.code = SL_EIO;
+                continue;
+            }
+            w->code = info->codes[i];
+            w->refusal = info->refusals ? info->refusals[i] : 0;
+            w->height = info->height;
+        }
+    pthread_cond_broadcast(&n->wait_cv);
+    pthread_mutex_unlock(&n->wait_mu);
+}
+
 void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *err)
 {
     sl__channel *ch = arg;
     sl__node *n = ch->node;
-    if (!info) {
+    if (err || !info) {
         sl__log_field f[] = {SL__LOG_S("channel", ch->name),
-                             SL__LOG_S("error", err ? err->msg : "unknown error")};
-        sl__log_write(n->log, SL_NODE_LOG_ERROR, "block not committed", f, 2);
+                             SL__LOG_S("error", err ? err->msg : "unknown error"),
+                             SL__LOG_I("dropped", info ? info->n_tx : 0)};
+        sl__log_write(n->log, SL_NODE_LOG_ERROR, "block not committed", f, 3);
+        if (err && info)
+            wake_waiters(n, info, err);
         return;
     }
-    pthread_mutex_lock(&n->wait_mu);
-    for (sl__waiter *w = n->waiters; w; w = w->next)
-        for (size_t i = 0; !w->done && i < info->n_tx; i++)
-            if (memcmp(w->id, info->ids[i], SL_HASH_LEN) == 0) {
-                w->done = 1;
-                w->code = info->codes[i];
-                w->height = info->height;
-            }
-    pthread_cond_broadcast(&n->wait_cv);
-    pthread_mutex_unlock(&n->wait_mu);
+    wake_waiters(n, info, NULL);
     sl__oracles_on_block(n, info);
     if (!n->http)
         return;

@@ -165,13 +165,26 @@ static size_t take(solo *s, const uint8_t **txs, size_t *lens, pending_tx *taken
     return k;
 }
 
-static void commit_block(solo *s, const uint8_t **txs, size_t *lens, pending_tx *taken, size_t k)
+/* What the block callback hears of a block that could not be committed: the ids of its
+ * transactions, which are dropped, so their submitters learn of it at once. */
+static void failed_info(const uint8_t **txs, const size_t *lens, size_t k,
+                        uint8_t (*ids)[SL_HASH_LEN], sl_commit_info *info)
+{
+    for (size_t i = 0; i < k; i++)
+        sl_sha256(txs[i], lens[i], ids[i]);
+    *info = (sl_commit_info){.n_tx = k, .ids = (const uint8_t(*)[SL_HASH_LEN])ids};
+}
+
+static void commit_block(solo *s, const uint8_t **txs, size_t *lens, pending_tx *taken,
+                         uint8_t (*ids)[SL_HASH_LEN], size_t k)
 {
     sl_commit_info info;
     sl_error err = {0};
     int rc = sl_ledger_commit(s->ledger, txs, lens, k, node_now(s), s->key, &s->cert, &info, &err);
+    if (rc)
+        failed_info(txs, lens, k, ids, &info);
     if (s->cb)
-        s->cb(s->cb_arg, rc ? NULL : &info, rc ? &err : NULL);
+        s->cb(s->cb_arg, &info, rc ? &err : NULL);
     for (size_t i = 0; i < k; i++)
         free(taken[i].bytes);
     pthread_mutex_lock(&s->mu);
@@ -191,8 +204,9 @@ static void *cutter(void *arg)
     const uint8_t **txs = malloc(max * sizeof(*txs));
     size_t *lens = malloc(max * sizeof(*lens));
     pending_tx *taken = malloc(max * sizeof(*taken));
+    uint8_t(*ids)[SL_HASH_LEN] = malloc(max * sizeof(*ids));
     pthread_mutex_lock(&s->mu);
-    while (txs && lens && taken) {
+    while (txs && lens && taken && ids) {
         int64_t wait = time_to_cut(s, clock_ms(CLOCK_MONOTONIC));
         if (s->stopping && s->n == 0)
             break;
@@ -202,9 +216,9 @@ static void *cutter(void *arg)
         }
         size_t k = take(s, txs, lens, taken);
         pthread_mutex_unlock(&s->mu);
-        commit_block(s, txs, lens, taken, k); /* returns with the lock held */
+        commit_block(s, txs, lens, taken, ids, k); /* returns with the lock held */
     }
-    if (!(txs && lens && taken)) { /* cannot work: fail everything and every flush */
+    if (!(txs && lens && taken && ids)) { /* cannot work: fail everything and every flush */
         sl_error_set(&s->last_err, SL_ENOMEM, NULL, "orderer out of memory");
         s->last_err_at = UINT64_MAX;
         s->stopping = 1;
@@ -214,6 +228,7 @@ static void *cutter(void *arg)
     free(txs);
     free(lens);
     free(taken);
+    free(ids);
     return NULL;
 }
 

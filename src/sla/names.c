@@ -103,7 +103,7 @@ static const struct currency {
     {"SAR", 2}, {"SEK", 2}, {"SGD", 2}, {"TND", 3}, {"TRY", 2}, {"USD", 2}, {"ZAR", 2},
 };
 
-int sl__currency_minor_units(const char *code)
+int sl_currency_minor_units(const char *code)
 {
     for (size_t i = 0; i < COUNT(currencies); i++) {
         if (strcmp(currencies[i].code, code) == 0)

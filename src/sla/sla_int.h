@@ -227,9 +227,6 @@ extern const size_t sl__n_roles;
 extern const char *const sl__order_kind_names[];
 extern const size_t sl__n_order_kinds;
 
-/** Minor units of an ISO 4217 code in the built-in table, or -1 when it is not there. */
-int sl__currency_minor_units(const char *code);
-
 /** True for the metrics that take a percentile (response_time, processing_time, delay). */
 int sl__metric_has_percentile(sl_metric m);
 

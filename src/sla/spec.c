@@ -125,7 +125,7 @@ static int currency_parse(sl__build *b, const sl__ynode *n, const char *path, in
         return -1;
     }
     memcpy(b->spec->currency, s, 4);
-    *known = sl__currency_minor_units(s);
+    *known = sl_currency_minor_units(s);
     return 0;
 }
 

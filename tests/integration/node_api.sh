@@ -65,6 +65,10 @@ call 400 POST /v1/agreements/vm-web-01/deposit "$alice" -d '{"amount":"-5"}'
 call 201 POST /v1/agreements/vm-web-01/deposit "$alice" -d '{"amount":"1000.00"}'
 call 200 GET /v1/wallets/univie "$alice"
 jcheck '[b["balance"] for b in d["balances"] if b["channel"] == "univie-aws"] == [150000]'
+# An overdraft is the contract's EFUNDS, in the currency's units, naming the transaction.
+call 409 POST /v1/wallets/univie/withdraw "$alice" -d '{"amount":"2000.00","currency":"EUR","channel":"univie-aws"}'
+jcheck 'd["error"]["code"] == "EFUNDS" and len(d["error"]["transaction"]) == 64'
+jcheck '"holds 1500.00 EUR, less than 2000.00 EUR" in d["error"]["message"]'
 
 wait_for 10 "activation event" grep -q '^event: activated$' "$tmp/sse"
 kill "$sse_pid" 2>/dev/null || true

@@ -103,7 +103,16 @@ static void test_wallet_operations(void **state)
     assert_int_equal(sl_contract_issue(c, "bank", "aws", "USD", 7, &err), 0);
     assert_int_equal(sl_contract_supply(c, "EUR"), INT64_MAX);
     assert_int_equal(sl_contract_withdraw(c, "aws", "USD", 8, &err), SL_EFUNDS);
+    /* Refusals speak in the currency's units, not in minor units. */
+    assert_string_equal(err.msg, "wallet of 'aws' holds 0.07 USD, less than 0.08 USD");
     assert_int_equal(sl_contract_withdraw(c, "aws", "EUR", 1, &err), SL_EFUNDS);
+    assert_string_equal(err.msg, "wallet of 'aws' holds 0.00 EUR, less than 0.01 EUR");
+    assert_int_equal(sl_contract_issue(c, "bank", "aws", "JPY", 900, &err), 0);
+    assert_int_equal(sl_contract_withdraw(c, "aws", "JPY", 901, &err), SL_EFUNDS);
+    assert_string_equal(err.msg, "wallet of 'aws' holds 900 JPY, less than 901 JPY");
+    assert_int_equal(sl_contract_issue(c, "bank", "aws", "KWD", 1500, &err), 0);
+    assert_int_equal(sl_contract_withdraw(c, "aws", "KWD", 90000, &err), SL_EFUNDS);
+    assert_string_equal(err.msg, "wallet of 'aws' holds 1.500 KWD, less than 90.000 KWD");
     assert_int_equal(sl_contract_withdraw(c, "aws", "USD", 7, &err), 0);
     assert_int_equal(sl_contract_supply(c, "USD"), 0);
     assert_int_equal(sl_contract_balance(c, "aws", "USD"), 0);
@@ -124,6 +133,7 @@ static void test_deposit_rules(void **state)
     assert_int_equal(sl_contract_serialize(c, &before), 0);
     assert_int_equal(sl_contract_deposit(c, "aws", "web", 10, &err), SL_EPERM);
     assert_int_equal(sl_contract_deposit(c, "univie", "web", 1001, &err), SL_EFUNDS);
+    assert_string_equal(err.msg, "wallet of 'univie' holds 10.00 EUR, less than 10.01 EUR");
     assert_int_equal(sl_contract_deposit(c, "univie", "web", 0, &err), SL_EINVAL);
     assert_int_equal(sl_contract_deposit(c, "univie", "nope", 10, &err), SL_ENOENT);
     assert_unchanged(c, &before);

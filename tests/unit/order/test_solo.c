@@ -2,7 +2,8 @@
  * test_solo.c: the embedded orderer. Transactions submitted from several threads all land in
  * blocks exactly once; blocks respect the count limit; flush waits for everything submitted;
  * a heartbeat cuts empty blocks on an idle channel; a full queue says busy; prechecks refuse
- * bad transactions at the door; freeing commits what is still queued.
+ * bad transactions at the door; freeing commits what is still queued; a block that cannot be
+ * stored names its dropped transactions to the callback.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,11 +154,68 @@ static void test_heartbeat_busy_and_free(void **state)
     net_free(&n);
 }
 
+/* What the callback heard of a block that failed. */
+typedef struct failed {
+    int calls, code;
+    size_t n_tx;
+    uint8_t ids[4][SL_HASH_LEN];
+} failed;
+
+static void on_failed(void *arg, const sl_commit_info *info, const sl_error *err)
+{
+    failed *f = arg;
+    assert_non_null(info);
+    assert_non_null(err);
+    f->calls++;
+    f->code = err->code;
+    f->n_tx = info->n_tx;
+    assert_int_equal(info->height, 0);
+    assert_int_equal(info->n_events, 0);
+    for (size_t i = 0; i < info->n_tx && i < 4; i++)
+        memcpy(f->ids[i], info->ids[i], SL_HASH_LEN);
+}
+
+/* A block the ledger cannot store (here: a ledger open read-only) reaches the callback with the
+ * ids of its dropped transactions, so that their submitters are told at once, and flush
+ * returns the error. */
+static void test_failed_block_names_its_transactions(void **state)
+{
+    (void)state;
+    net n;
+    net_init_at(&n, wall_ms() - 1000);
+    sl_ledger *ro = NULL;
+    sl_error err = {0};
+    assert_int_equal(sl_ledger_open(n.path, SL_LEDGER_READONLY, &ro, &err), 0);
+    failed f = {0};
+    sl_order_settings set = {.max_txs = 10, .timeout_ms = 60000};
+    sl_orderer *o;
+    assert_int_equal(sl_solo_new(ro, n.key[M_NODE], &n.cert[M_NODE], &set, on_failed, &f, &o, &err),
+                     0);
+    sl_buf *txs = time_txs(&n, 2);
+    uint8_t id[2][SL_HASH_LEN];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sl_orderer_submit(o, txs[i].p, txs[i].len, id[i], &err), 0);
+    assert_int_equal(sl_orderer_flush(o, &err), SL_EPERM);
+    assert_int_equal(f.calls, 1);
+    assert_int_equal(f.code, SL_EPERM);
+    assert_int_equal(f.n_tx, 2);
+    assert_memory_equal(f.ids[0], id[0], SL_HASH_LEN);
+    assert_memory_equal(f.ids[1], id[1], SL_HASH_LEN);
+    assert_int_equal(sl_ledger_height(ro, NULL), 0);
+    sl_orderer_free(o);
+    sl_ledger_close(ro);
+    for (int i = 0; i < 2; i++)
+        sl_buf_release(&txs[i]);
+    free(txs);
+    net_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_and_limits),
         cmocka_unit_test(test_heartbeat_busy_and_free),
+        cmocka_unit_test(test_failed_block_names_its_transactions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
