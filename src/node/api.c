@@ -40,6 +40,19 @@ int sl__api_reply(sl_resp *resp, int status, json_t *j)
     return resp->body.err;
 }
 
+/* One parser for every JSON request body: duplicate keys are refused, since two readers of
+ * {"amount":"-2.00","amount":"1.00"} may each take a different one. */
+json_t *sl__api_json_body(const sl_req *req, sl_resp *resp)
+{
+    json_error_t je;
+    json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        sl_http_error(resp, 400, SL_EINVAL, "body",
+                      "the body is not valid JSON: line %d column %d: %s", je.line, je.column,
+                      je.text);
+    return j;
+}
+
 static int may_see(const sl_caller *c, const char *consumer, const char *provider)
 {
     return (c->role & SL_ROLE_AUDITOR) || strcmp(c->org, consumer) == 0 ||
@@ -356,7 +369,9 @@ static int deposit(void *ctx, sl_req *req, sl_resp *resp)
     sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 0);
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
-    json_t *body = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    json_t *body = sl__api_json_body(req, resp);
+    if (!body)
+        return 0;
     const char *amount = json_string_value(json_object_get(body, "amount"));
     sl_tx t = {.type = SL_TX_DEPOSIT};
     int bad = !amount || sl_decimal_parse(amount, strlen(amount), v.minor_units, &t.amount) ||
@@ -418,7 +433,9 @@ typedef struct money {
 
 static int money_parse(sl__node *n, const sl_req *req, money *m, sl_resp *resp)
 {
-    json_t *body = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    json_t *body = sl__api_json_body(req, resp);
+    if (!body)
+        return 0;
     const char *amount = json_string_value(json_object_get(body, "amount"));
     const char *cur = json_string_value(json_object_get(body, "currency"));
     const char *chan = json_string_value(json_object_get(body, "channel"));

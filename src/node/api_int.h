@@ -28,6 +28,9 @@ typedef struct sl__agr_view {
 
 /** Answers status with j as the body (j is consumed; NULL means out of memory). */
 int sl__api_reply(sl_resp *resp, int status, json_t *j);
+/** The request body as JSON with duplicate keys refused (every route that reads a JSON body
+ * uses this); NULL after answering 400 with the line and column. The caller owns the value. */
+json_t *sl__api_json_body(const sl_req *req, sl_resp *resp);
 /** Finds agreement name on the node's channels as the caller may see it, filling v; its
  * channel, or NULL. v->statement is initialised either way (release it). */
 sl__channel *sl__api_find_agreement(sl__node *n, const sl_caller *caller, const char *name,

@@ -1,7 +1,7 @@
 /*
- * http.c: the node's HTTP server over libmicrohttpd: route table and matching, bearer-token
- * authentication, request bodies with a size limit, one JSON error shape, and the daemon's
- * lifecycle. Metrics live in metrics.c, server-sent events in sse.c.
+ * http.c: the node's HTTP server over libmicrohttpd: bearer-token authentication, request bodies
+ * with a size limit, one JSON error shape, and the daemon's lifecycle. The route table lives in
+ * route.c, metrics in metrics.c, server-sent events in sse.c.
  *
  * Threading model: an epoll thread pool (MHD_USE_EPOLL_INTERNAL_THREAD with
  * MHD_OPTION_THREAD_POOL_SIZE), so thousands of idle keep-alive connections cost no threads and
@@ -43,11 +43,15 @@
 #define DEFAULT_MAX_BODY  (1024 * 1024)
 #define DEFAULT_TIMEOUT_S 30
 #define DEFAULT_MAX_CONNS 1000
-#define MAX_THREADS       256
-#define MAX_PATTERN       200
-#define MAX_TOKEN         512
-#define UNMATCHED_LABEL   "route=\"(unmatched)\""
-#define JSON_TYPE         "application/json"
+/* A client address may hold this many connections, so that 16 addresses are needed to fill
+ * the server and one flooding address leaves the rest to everyone else. */
+#define DEFAULT_PER_CLIENT 64
+/* A new connection must send its request's headers without pausing this long. */
+#define DEFAULT_HEADER_TIMEOUT_S 10
+#define MAX_THREADS              256
+#define MAX_TOKEN                512
+#define UNMATCHED_LABEL          "route=\"(unmatched)\""
+#define JSON_TYPE                "application/json"
 
 /* Past max_body a chunked upload is discarded rather than stored; after this much more the
  * connection is simply closed, so an endless upload cannot occupy a thread forever. */
@@ -71,100 +75,6 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- patterns ---- */
-
-/* Fills seg from s[0..len): a literal, or a {name} parameter. */
-static int seg_parse(sl__seg *seg, const char *s, size_t len)
-{
-    seg->s = s;
-    seg->len = len;
-    seg->param = len >= 2 && s[0] == '{' && s[len - 1] == '}';
-    if (seg->param && len == 2)
-        return SL_EINVAL;
-    size_t from = seg->param ? 1 : 0, to = seg->param ? len - 1 : len;
-    for (size_t i = from; i < to; i++) {
-        if (s[i] == '{' || s[i] == '}' || (unsigned char)s[i] <= 0x20)
-            return SL_EINVAL;
-    }
-    return 0;
-}
-
-static int pattern_split(sl__pattern *p)
-{
-    size_t n = 1;
-    for (const char *c = p->text + 1; *c; c++)
-        n += *c == '/';
-    p->segs = calloc(n, sizeof(*p->segs));
-    if (!p->segs)
-        return SL_ENOMEM;
-    const char *s = p->text + 1;
-    for (size_t i = 0; i < n; i++) {
-        const char *e = strchr(s, '/');
-        size_t len = e ? (size_t)(e - s) : strlen(s);
-        /* Only the root pattern "/" may have an empty segment. */
-        if (len == 0 && !(n == 1 && p->text[1] == '\0'))
-            return SL_EINVAL;
-        if (seg_parse(&p->segs[i], s, len) != 0)
-            return SL_EINVAL;
-        p->n_params += p->segs[i].param;
-        p->n_segs++;
-        s += len + 1;
-    }
-    return p->n_params > SL_HTTP_MAX_PARAMS ? SL_EINVAL : 0;
-}
-
-int sl__pattern_compile(sl__pattern *p, const char *pattern)
-{
-    int rc;
-
-    memset(p, 0, sizeof(*p));
-    if (!pattern || pattern[0] != '/' || strlen(pattern) > MAX_PATTERN)
-        return SL_EINVAL;
-    p->text = sl_strdup(pattern);
-    if (!p->text)
-        return SL_ENOMEM;
-    rc = pattern_split(p);
-    if (rc != 0)
-        sl__pattern_release(p);
-    return rc;
-}
-
-void sl__pattern_release(sl__pattern *p)
-{
-    if (!p)
-        return;
-    free(p->segs);
-    free(p->text);
-    memset(p, 0, sizeof(*p));
-}
-
-int sl__pattern_match(const sl__pattern *p, const char *path, size_t path_len,
-                      size_t off[SL_HTTP_MAX_PARAMS], size_t len[SL_HTTP_MAX_PARAMS])
-{
-    size_t at = 1, np = 0;
-
-    if (path_len == 0 || path[0] != '/')
-        return 0;
-    for (size_t i = 0; i < p->n_segs; i++) {
-        const char *e = memchr(path + at, '/', path_len - at);
-        size_t end = e ? (size_t)(e - path) : path_len, n = end - at;
-        const sl__seg *s = &p->segs[i];
-        if (s->param) {
-            if (n == 0 || np >= SL_HTTP_MAX_PARAMS)
-                return 0;
-            off[np] = at;
-            len[np++] = n;
-        } else if (n != s->len || memcmp(path + at, s->s, n) != 0) {
-            return 0;
-        }
-        /* Every segment but the last is followed by '/'; the last ends the path. */
-        if ((i + 1 < p->n_segs) != (end < path_len))
-            return 0;
-        at = end + 1;
-    }
-    return 1;
 }
 
 /* ---- errors and responses ---- */
@@ -337,51 +247,26 @@ static enum MHD_Result send_error(sl_http *h, struct MHD_Connection *c, const re
 
 /* ---- routing and authentication ---- */
 
-/* Appends method to the comma-separated list in allow unless it is there already. */
-static void allow_add(char *allow, size_t cap, const char *method)
-{
-    size_t n = strlen(method), used = strlen(allow);
-    for (const char *p = allow; *p;) {
-        size_t len = strcspn(p, ",");
-        if (len == n && memcmp(p, method, n) == 0)
-            return;
-        p += len;
-        p += strspn(p, ", ");
-    }
-    if (used + n + 3 > cap)
-        return;
-    sl_strfmt(allow + used, cap - used, "%s%s", used ? ", " : "", method);
-}
-
 /* Finds the route for method and url: 0 (x->route, x->params set), 404, or 405 (allow set). */
 static int route_find(sl_http *h, const char *url, const char *method, req_ctx *x, char *allow,
                       size_t cap)
 {
-    size_t off[SL_HTTP_MAX_PARAMS], len[SL_HTTP_MAX_PARAMS], plen = strlen(url);
-    int known = 0;
+    size_t off[SL_HTTP_MAX_PARAMS], len[SL_HTTP_MAX_PARAMS];
+    const sl__route *r;
+    int rc = sl__route_find(h, url, method, &r, off, len, allow, cap);
 
-    allow[0] = '\0';
-    for (size_t i = 0; i < h->n_routes; i++) {
-        const sl__route *r = &h->routes[i];
-        if (!sl__pattern_match(&r->pat, url, plen, off, len))
-            continue;
-        if (strcmp(r->method, method) != 0) {
-            known = 1;
-            allow_add(allow, cap, r->method);
-            continue;
-        }
-        x->route = r;
-        x->pbuf = sl_strndup(url, plen);
-        if (!x->pbuf)
-            return SL_ENOMEM;
-        for (size_t k = 0; k < r->pat.n_params; k++) {
-            x->pbuf[off[k] + len[k]] = '\0';
-            x->params[k] = x->pbuf + off[k];
-        }
-        x->n_params = r->pat.n_params;
-        return 0;
+    if (rc != 0)
+        return rc;
+    x->route = r;
+    x->pbuf = sl_strdup(url);
+    if (!x->pbuf)
+        return SL_ENOMEM;
+    for (size_t k = 0; k < r->pat.n_params; k++) {
+        x->pbuf[off[k] + len[k]] = '\0';
+        x->params[k] = x->pbuf + off[k];
     }
-    return known ? 405 : 404;
+    x->n_params = r->pat.n_params;
+    return 0;
 }
 
 /* Copies the token of "Bearer <token>" into out: 0, or -1 for another scheme or a bad token. */
@@ -475,6 +360,9 @@ static enum MHD_Result on_headers(sl_http *h, struct MHD_Connection *c, const ch
     if (!x)
         return MHD_NO;
     *con_cls = x;
+    /* The headers are in: from now on the connection may idle as long as any (the daemon's
+     * default is the shorter header timeout). */
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, h->set.timeout_s);
     x->t0_ns = now_ns();
     sl_buf_init(&x->body);
     sl_strfmt(shown, sizeof(shown), "%s", url);
@@ -492,6 +380,8 @@ static enum MHD_Result on_headers(sl_http *h, struct MHD_Connection *c, const ch
     if (body_too_long(h, c))
         return send_error(h, c, x, method, 413, SL_EINVAL, NULL, NULL,
                           "the request body exceeds %zu bytes", h->set.max_body);
+    if (x->route->sse && strcmp(method, "HEAD") == 0)
+        return send_body(h, c, x, method, 200, &x->body, "text/event-stream", NULL, NULL);
     if (x->route->sse)
         return open_stream(h, c, x, method);
     return MHD_YES;
@@ -640,6 +530,14 @@ static void settings_apply(sl_http_settings *out, const sl_http_settings *in)
         out->threads = MAX_THREADS;
     if (!out->max_connections)
         out->max_connections = DEFAULT_MAX_CONNS;
+    if (!out->max_per_client)
+        out->max_per_client = DEFAULT_PER_CLIENT;
+    if (out->max_per_client > out->max_connections)
+        out->max_per_client = out->max_connections;
+    if (!out->header_timeout_s)
+        out->header_timeout_s = DEFAULT_HEADER_TIMEOUT_S;
+    if (out->header_timeout_s > out->timeout_s)
+        out->header_timeout_s = out->timeout_s;
     /* MHD splits the connection limit over its workers: each needs at least one. */
     if (out->threads > out->max_connections)
         out->threads = out->max_connections;
@@ -675,46 +573,6 @@ out:
         pthread_mutex_destroy(&h->log_mu);
     free(h);
     return sl_error_set(err, rc, NULL, "cannot create the HTTP server: out of memory");
-}
-
-static int route_add(sl_http *h, const char *method, const char *pattern, unsigned flags,
-                     sl_route_fn fn, void *ctx, int sse)
-{
-    sl__route r;
-    size_t mlen = method ? strlen(method) : 0;
-    int rc;
-
-    if (!h || h->d || (!fn && !sse) || mlen == 0 || mlen >= sizeof(r.method) ||
-        strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != mlen)
-        return h && h->d ? SL_ESTATE : SL_EINVAL;
-    memset(&r, 0, sizeof(r));
-    memcpy(r.method, method, mlen + 1);
-    rc = sl__pattern_compile(&r.pat, pattern);
-    if (rc != 0)
-        return rc;
-    r.flags = flags;
-    r.sse = sse;
-    r.fn = fn;
-    r.ctx = ctx;
-    r.label = sl__metrics_label("route", pattern);
-    if (!r.label || sl_reserve(&h->routes, &h->cap_routes, h->n_routes + 1, sizeof(r)) != 0) {
-        free(r.label);
-        sl__pattern_release(&r.pat);
-        return SL_ENOMEM;
-    }
-    h->routes[h->n_routes++] = r;
-    return 0;
-}
-
-int sl_http_route(sl_http *h, const char *method, const char *pattern, unsigned flags,
-                  sl_route_fn fn, void *ctx)
-{
-    return route_add(h, method, pattern, flags, fn, ctx, 0);
-}
-
-int sl_http_sse_route(sl_http *h, const char *pattern, unsigned flags)
-{
-    return route_add(h, "GET", pattern, flags, NULL, NULL, 1);
 }
 
 /* Parses addr:port into ss; *v6 tells the family. */
@@ -768,6 +626,13 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return w;
 }
 
+/* Connection limits against slow or flooding clients (slowloris): a connection starts with the
+ * short header timeout, raised to the idle timeout once its headers are in (on_headers), and
+ * one client address may hold max_per_client of the max_connections, so a flood from one
+ * address leaves the rest to health checks and authenticated clients. libmicrohttpd closes a
+ * connection over the per-address limit at once. Its timeouts count idle time, not time since
+ * the connection opened: a client trickling a byte now and then keeps its connection, but only
+ * up to its address's limit. */
 static struct MHD_Daemon *daemon_start(sl_http *h, struct sockaddr_storage *ss, int v6)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -776,8 +641,9 @@ static struct MHD_Daemon *daemon_start(sl_http *h, struct sockaddr_storage *ss, 
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, h},
         {MHD_OPTION_SOCK_ADDR, 0, ss},
-        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)h->set.timeout_s, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)h->set.header_timeout_s, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)h->set.max_connections, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)h->set.max_per_client, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
         {h->set.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
@@ -844,13 +710,4 @@ void sl_http_free(sl_http *h)
     sl__metrics_release(&h->metrics);
     pthread_mutex_destroy(&h->log_mu);
     free(h);
-}
-
-int sl_http_route_at(const sl_http *h, size_t i, const char **method, const char **pattern)
-{
-    if (i >= h->n_routes)
-        return 0;
-    *method = h->routes[i].method;
-    *pattern = h->routes[i].pat.text;
-    return 1;
 }

@@ -84,8 +84,10 @@ typedef void (*sl_http_request_cb)(void *ctx, const sl_http_request_info *info);
 typedef struct sl_http_settings {
     size_t max_body;               /* bytes [1 MiB] */
     unsigned timeout_s;            /* per connection idle timeout [30] */
+    unsigned header_timeout_s;     /* idle timeout until a request's headers are in [10] */
     unsigned threads;              /* [online cpus] */
     unsigned max_connections;      /* [1000] */
+    unsigned max_per_client;       /* connections per client address [64] */
     sl_http_request_cb on_request; /* told of every answered request [none] */
     void *on_request_ctx;          /* its first argument */
 } sl_http_settings;

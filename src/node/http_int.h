@@ -1,6 +1,7 @@
 /*
- * http_int.h: private structures of the HTTP layer, shared by http.c (daemon, routing, auth,
- * responses), metrics.c (the Prometheus registry) and sse.c (server-sent event streams).
+ * http_int.h: private structures of the HTTP layer, shared by http.c (daemon, auth, responses),
+ * route.c (the route table), metrics.c (the Prometheus registry) and sse.c (server-sent event
+ * streams).
  *
  * Ownership: an sl_http owns its routes, its metrics registry and its stream list; streams are
  * owned by libmicrohttpd's responses and unlink themselves when MHD frees them. The route table
@@ -58,6 +59,16 @@ typedef struct sl__route {
     void *ctx;
     char *label; /* `route="<pattern>"`, escaped for the exposition format */
 } sl__route;
+
+/**
+ * Finds the route for method and path: 0 with *route set and off/len giving each parameter's
+ * place in path, 404 when no pattern matches, or 405 when only other methods do (allow then
+ * lists them, comma-separated, within cap). HEAD matches a GET route and is allowed wherever
+ * GET is. The route is borrowed from h's table.
+ */
+int sl__route_find(const sl_http *h, const char *path, const char *method, const sl__route **route,
+                   size_t off[SL_HTTP_MAX_PARAMS], size_t len[SL_HTTP_MAX_PARAMS], char *allow,
+                   size_t cap);
 
 /* ---- metrics ---- */
 

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "node/api_int.h"
 #include "node/log.h"
 #include "node/node_int.h"
 #include "slaledger/contract.h"
@@ -330,7 +331,9 @@ int sl__oracles_push(sl__node *n, sl_req *req, sl_resp *resp, const char *channe
                              agent);
     if (!n->sched)
         return sl_http_error(resp, 404, SL_ENOENT, "service", "this node runs no oracles");
-    body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    body = sl__api_json_body(req, resp);
+    if (!body)
+        return 0;
     list = json_object_get(body, "observations");
     if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > MAX_PUSH)
         rc = sl_http_error(resp, 400, SL_EINVAL, "observations",

@@ -11,15 +11,38 @@
  *
  * The input is parsed as YAML 1.2, of which JSON is a subset, so JSON documents need no mode
  * switch. Thread-safety: reentrant; each call owns its parser and diag objects.
+ *
+ * Memory is bounded by what libfyaml may read ahead, not by the depth check alone: a flow
+ * collection ([...] or {...}) where a mapping key could start is scanned to its closing
+ * bracket before the first event comes out (it might turn out to be a key), and libfyaml keeps
+ * every token of it, some 350 bytes per byte of "[[[[". So the text is fed in small chunks and
+ * libfyaml may read at most LOOKAHEAD_MAX bytes past the last event it produced; then the
+ * input ends early, the events already scanned come out (so nesting past SL__DEPTH_MAX is
+ * reported where it starts), and the document is refused as too long in one piece.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <libfyaml.h>
 
 #include "slaledger/util.h"
 
 #include "sla_int.h"
+
+/* Bytes libfyaml may read past its last event, and the size of each piece fed to it. */
+#define LOOKAHEAD_MAX (64u * 1024)
+#define FEED_CHUNK    4096u
+
+/* The text as libfyaml's input callback hands it out. */
+typedef struct feeder {
+    const char *p;
+    size_t len;
+    size_t off;               /* bytes handed out so far */
+    size_t at_event;          /* off when the last event came out */
+    int cut;                  /* the input was ended early: too long without an event */
+    int cut_line, cut_column; /* the first event after the cut: where the long piece starts */
+} feeder;
 
 /* The tree under construction: the open collections, innermost last. */
 typedef struct builder {
@@ -29,6 +52,7 @@ typedef struct builder {
     size_t depth;
     int docs;
     int line, column; /* position of the last event, for events without one */
+    feeder in;
 } builder;
 
 /* Frees what n owns, not n itself (n may live in its parent's kids array). */
@@ -139,7 +163,11 @@ static int on_collection_start(builder *bd, sl__ytype type)
     sl__ynode *n;
 
     if (bd->depth >= SL__DEPTH_MAX) {
-        report(bd, SL_EPARSE, "the document is nested too deeply for an agreement");
+        sl__ynode at = {.line = bd->line, .column = bd->column};
+        sl__error(bd->ctx, &at, SL_EPARSE, "",
+                  "the document is nested too deeply for an agreement: more than %d levels of "
+                  "mappings and lists",
+                  SL__DEPTH_MAX);
         return -1;
     }
     n = node_new(bd, type);
@@ -159,10 +187,10 @@ static int on_document_start(builder *bd)
     return 0;
 }
 
-/* Adds one event to the tree; -1 stops the parse (the problem has been reported). */
+/* Adds one event (its position taken) to the tree; -1 stops the parse (the problem has been
+ * reported). */
 static int on_event(builder *bd, struct fy_event *ev)
 {
-    take_position(bd, ev);
     switch (ev->type) {
     case FYET_DOCUMENT_START:
         return on_document_start(bd);
@@ -308,6 +336,48 @@ static void report_syntax(builder *bd, struct fy_diag *diag)
         report(bd, SL_EPARSE, "YAML syntax error: the document is malformed");
 }
 
+/* libfyaml's input callback: the next piece of the text, or 0 (the end) once libfyaml has read
+ * LOOKAHEAD_MAX bytes without producing an event. */
+static ssize_t feed_cb(void *user, void *buf, size_t count)
+{
+    feeder *f = user;
+    size_t n = f->len - f->off;
+
+    if (n > count)
+        n = count;
+    if (n > FEED_CHUNK)
+        n = FEED_CHUNK;
+    if (n > 0 && f->off + n > f->at_event + LOOKAHEAD_MAX) {
+        f->cut = 1;
+        return 0;
+    }
+    memcpy(buf, f->p + f->off, n);
+    f->off += n;
+    return (ssize_t)n;
+}
+
+/* Notes that an event came out: libfyaml may read on; the first after a cut marks the piece. */
+static void event_seen(builder *bd)
+{
+    feeder *f = &bd->in;
+
+    if (f->cut && f->cut_line == 0) {
+        f->cut_line = bd->line;
+        f->cut_column = bd->column;
+    }
+    f->at_event = f->off;
+}
+
+static void report_cut(builder *bd)
+{
+    sl__ynode at = {.line = bd->in.cut_line ? bd->in.cut_line : bd->line,
+                    .column = bd->in.cut_line ? bd->in.cut_column : bd->column};
+    sl__error(bd->ctx, &at, SL_EPARSE, "",
+              "the parser read more than %u KiB from here without the end of a value, comment "
+              "or flow collection ([...] or {...}); an agreement needs no piece that long",
+              LOOKAHEAD_MAX / 1024);
+}
+
 /* Runs the parser over the text, feeding events to the builder. */
 static int run_parser(builder *bd, struct fy_parser *fyp, struct fy_diag *diag)
 {
@@ -315,11 +385,18 @@ static int run_parser(builder *bd, struct fy_parser *fyp, struct fy_diag *diag)
     int stop = 0;
 
     while (!stop && (ev = fy_parser_parse(fyp)) != NULL) {
+        take_position(bd, ev);
+        event_seen(bd);
         stop = on_event(bd, ev) != 0;
         fy_parser_event_free(fyp, ev);
     }
     if (stop)
         return bd->ctx->nomem ? SL_ENOMEM : SL_EPARSE;
+    /* A cut input ends early, so whatever libfyaml made of it is not the document. */
+    if (bd->in.cut) {
+        report_cut(bd);
+        return SL_EPARSE;
+    }
     if (fy_parser_get_stream_error(fyp)) {
         report_syntax(bd, diag);
         return SL_EPARSE;
@@ -339,7 +416,8 @@ static int parse_events(builder *bd, const char *text, size_t len)
     cfg.diag = diag;
     if (diag)
         fyp = fy_parser_create(&cfg);
-    if (fyp && fy_parser_set_string(fyp, text, len) == 0)
+    bd->in = (feeder){.p = text, .len = len};
+    if (fyp && fy_parser_set_input_callback(fyp, &bd->in, feed_cb) == 0)
         rc = run_parser(bd, fyp, diag);
     else
         sl__nomem(bd->ctx);

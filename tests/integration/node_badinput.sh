@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # A corpus of bad input against a real node made by `slaledger init` (with one active,
-# funded agreement): malformed and mistyped JSON bodies, bad amounts, names and paths with
-# NUL, invalid UTF-8 and emoji, deep nesting, oversized bodies (announced and chunked), agreement
-# documents that are not YAML (an alias bomb among them), empty bodies, wrong methods, unknown
-# routes, very long paths and bad tokens. Each must be refused with the right status and the
-# one JSON error shape, and change nothing: the agreements, the wallets and the number of
-# transactions on the ledger are the same afterwards. The node then still answers, its stderr
-# shows no crash or sanitizer report, and it stops cleanly (under ASan also without leaks).
+# funded agreement): malformed and mistyped JSON bodies, duplicate keys, bad amounts, names and
+# paths with NUL, invalid UTF-8 and emoji, deep nesting, oversized bodies (announced and
+# chunked), agreement documents that are not YAML (an alias bomb among them), empty bodies,
+# wrong methods, unknown routes, very long paths and bad tokens, and agreement documents from
+# callers who may not propose (refused before parsing). Each must be refused with the right
+# status and the one JSON error shape, and change nothing: the agreements, the wallets and the
+# number of transactions on the ledger are the same afterwards. The node then still answers, its
+# stderr shows no crash or sanitizer report, and it stops cleanly (under ASan also without
+# leaks).
 #
 # Requests are written on raw sockets by a Python driver so that paths and headers carry
 # exactly the bytes given (raw NUL, 0xff, tabs), which curl would refuse or rewrite.
@@ -20,7 +22,8 @@ timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
 start_node "$tmp/net/univie.yaml"
 port=${url##*:}
 
-timeout 300 python3 - "$port" "$tmp/net/tokens.txt" "$src/examples/aws-ec2-vm.yaml" <<'EOF' ||
+timeout 300 python3 - "$port" "$tmp/net/tokens.txt" "$src/examples/aws-ec2-vm.yaml" \
+    "$src/examples/azure-vm.yaml" <<'EOF' ||
 import json, socket, sys
 
 PORT = int(sys.argv[1])
@@ -30,6 +33,7 @@ for line in open(sys.argv[2]):
         user, _org, _role, tok = line.split()
         TOK[user] = tok
 DOC = open(sys.argv[3], "rb").read()
+AZURE_DOC = open(sys.argv[4], "rb").read()
 
 
 def send(method, path, who=None, body=None, auth=None, headers=(), chunked=False, expect=False):
@@ -220,6 +224,39 @@ for label, body, codes in [
     cases.append(("paper propose " + label, 400, codes,
                   dict(method="POST", path="/aws/services", who="alice", body=body)))
 
+# --- duplicate keys: two readers could take different ones, so every JSON body refuses them ---
+PUSH = "/v1/agreements/vm-web-01/services/web-01/observations"
+for label, path, who, body in [
+    ("deposit", DEP, "alice", b'{"amount":"-2.00","amount":"1.00"}'),
+    ("issue", ISS, "treasury",
+     b'{"amount":"1.00","currency":"EUR","channel":"univie-aws","amount":"9.00"}'),
+    ("withdraw", WDR, "alice",
+     b'{"amount":"1.00","currency":"EUR","currency":"USD","channel":"univie-aws"}'),
+    ("push", PUSH, "univie-mon",
+     b'{"observations":[{"time_ms":0,"ok":true}],"observations":[]}'),
+]:
+    cases.append(("duplicate key " + label, 400, "EINVAL",
+                  dict(method="POST", path=path, who=who, body=body)))
+
+# --- a document too deep or too long is refused cheaply (memory is bounded while parsing) ---
+MIB = 1 << 20
+cases += [
+    ("propose 1 MiB deep flow", 400, "EPARSE",
+     dict(method="POST", path="/v1/agreements", who="alice", body=b"[" * MIB)),
+    ("paper propose 1 MiB deep flow", 400, "EPARSE",
+     dict(method="POST", path="/aws/services", who="alice", body=b"[" * MIB)),
+    ("paper propose 1 MiB flat flow", 400, "EPARSE",
+     dict(method="POST", path="/aws/services", who="alice", body=b"[" + b"1," * (MIB // 2 - 1))),
+]
+# A caller who may not propose is refused before the body is parsed: an auditor posting another
+# provider's agreement got 400 "this route takes aws agreements" when it was parsed first.
+for label, who, body in [("auditor, other provider's document", "dave", AZURE_DOC),
+                         ("auditor, deep flow", "dave", b"[" * MIB),
+                         ("oracle, deep flow", "univie-mon", b"[" * MIB),
+                         ("issuer, deep flow", "treasury", b"{a: " * (MIB // 4))]:
+    cases.append(("paper propose by " + label, 403, "EPERM",
+                  dict(method="POST", path="/aws/services", who=who, body=body)))
+
 # --- names and paths ---
 for label, name in [("NUL", "%00"), ("0xff", "%ff"), ("emoji", "%F0%9F%98%80"),
                     ("control", "%01%02"), ("newline", "a%0ab"), ("quote", "%22%27"),
@@ -339,6 +376,11 @@ for label, want, args in [
     st, _, _ = send(**args)
     if st != want:
         failures.append("%s: HTTP %d, expected %d" % (label, st, want))
+
+# HEAD is answered like GET, without a body (it was 405).
+st, hdrs, body = send("HEAD", "/v1/agreements", "alice")
+if st != 200 or body != b"" or int(hdrs.get("content-length", "0")) <= 0:
+    failures.append("HEAD /v1/agreements: HTTP %d, %d body bytes, %r" % (st, len(body), hdrs))
 
 after = snapshot()
 for k in before:

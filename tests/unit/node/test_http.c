@@ -513,12 +513,12 @@ static void test_errors(void **state)
 
     get(s, "PATCH", "/v1/items", "tok-univie", &r);
     assert_error(&r, 405, "EINVAL", NULL);
-    assert_string_equal(r.allow, "GET, POST");
+    assert_string_equal(r.allow, "GET, HEAD, POST");
     sl_buf_release(&r.body);
 
     get(s, "POST", "/v1/items/3", NULL, &r);
     assert_error(&r, 405, "EINVAL", NULL);
-    assert_string_equal(r.allow, "GET, DELETE");
+    assert_string_equal(r.allow, "GET, HEAD, DELETE");
     sl_buf_release(&r.body);
 
     get(s, "GET", "/v1/hello", NULL, &r);
@@ -1347,6 +1347,107 @@ static void test_limits(void **state)
     srv_free(s);
 }
 
+/* A raw connection from source address src (host order) to the server. */
+static int raw_connect_from(uint16_t port, uint32_t src)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(src);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    set_rcvtimeo(fd, 10000);
+    return fd;
+}
+
+/* Whether fd is still open on the server's side right now. */
+static int raw_open_now(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* Slowloris: a connection that never finishes its headers is closed after the header timeout,
+ * while one that sent a request keeps the longer idle timeout. */
+static void test_header_timeout(void **state)
+{
+    sl_http_settings set = {.threads = 1, .timeout_s = 5, .header_timeout_s = 1};
+    srv *s = srv_new(&set);
+    static const char part[] = "GET /health HTTP/1.1\r\nHost: x\r\nX-a: ";
+    (void)state;
+
+    int slow = raw_connect(s->port, 0), done = raw_connect(s->port, 0);
+    assert_int_equal(send(slow, part, strlen(part), MSG_NOSIGNAL), (ssize_t)strlen(part));
+    assert_int_equal(raw_request(done), 200);
+    set_rcvtimeo(slow, 4000);
+    assert_true(raw_closed(slow));
+    assert_true(raw_open_now(done));
+    close(slow);
+    close(done);
+    srv_free(s);
+}
+
+/* One client address holds at most max_per_client connections; the next is closed at once and
+ * another address is still served. */
+static void test_per_client_limit(void **state)
+{
+    sl_http_settings set = {.threads = 1, .max_connections = 10, .max_per_client = 2};
+    srv *s = srv_new(&set);
+    int fd[3], other;
+    (void)state;
+
+    for (int i = 0; i < 3; i++)
+        fd[i] = raw_connect_from(s->port, 0x7f000002);
+    set_rcvtimeo(fd[2], 4000);
+    assert_true(raw_closed(fd[2]));
+    assert_int_equal(raw_request(fd[0]), 200);
+    assert_int_equal(raw_request(fd[1]), 200);
+    other = raw_connect_from(s->port, 0x7f000001);
+    assert_int_equal(raw_request(other), 200);
+    for (int i = 0; i < 3; i++)
+        close(fd[i]);
+    close(other);
+    srv_free(s);
+}
+
+/* HEAD is answered by the GET route: its status and headers, no body; an event stream's HEAD
+ * opens no stream. */
+static void test_head(void **state)
+{
+    srv *s = srv_new(NULL);
+    const char *paths[] = {"/health", "/v1/events"};
+    const char *types[] = {"Content-Type: application/json", "Content-Type: text/event-stream"};
+    (void)state;
+
+    for (int i = 0; i < 2; i++) {
+        char req[256], buf[4096];
+        size_t got = 0;
+        ssize_t n;
+        int fd = raw_connect(s->port, 0);
+        snprintf(req, sizeof(req),
+                 "HEAD %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-univie\r\n"
+                 "Connection: close\r\n\r\n",
+                 paths[i]);
+        assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+        while ((n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+            got += (size_t)n;
+        buf[got] = '\0';
+        assert_int_equal(strncmp(buf, "HTTP/1.1 200", 12), 0);
+        assert_non_null(strstr(buf, types[i]));
+        const char *end = strstr(buf, "\r\n\r\n");
+        assert_non_null(end);
+        assert_int_equal((size_t)(end + 4 - buf), got); /* nothing after the headers */
+        close(fd);
+    }
+    assert_int_equal(sl__sse_count(s->h), 0);
+    srv_free(s);
+}
+
 /* ---- shutdown with requests in flight ---- */
 
 typedef struct hammer {
@@ -1434,6 +1535,9 @@ int main(void)
         cmocka_unit_test(test_sse_heartbeat_and_drop),
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_header_timeout),
+        cmocka_unit_test(test_per_client_limit),
+        cmocka_unit_test(test_head),
         cmocka_unit_test(test_shutdown_in_flight),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);

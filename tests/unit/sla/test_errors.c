@@ -452,6 +452,66 @@ static void test_structure_errors(void **state)
     expect_one(deep, SL_EPARSE, "", 1, 33, "nested too deeply");
 }
 
+/* The peak resident memory (kB) since the last call, or -1 where /proc cannot say: writing 5
+ * to clear_refs resets VmHWM. */
+static long peak_kb_reset(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    f = fopen("/proc/self/clear_refs", "w");
+    if (!f || fputs("5", f) < 0)
+        kb = -1;
+    if (f && fclose(f) != 0)
+        kb = -1;
+    return kb;
+}
+
+/* n copies of unit after head, NUL-terminated; the caller frees. */
+static char *repeat(const char *head, const char *unit, size_t n)
+{
+    size_t hl = strlen(head), ul = strlen(unit);
+    char *s = malloc(hl + ul * n + 1);
+
+    assert_non_null(s);
+    memcpy(s, head, hl);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + hl + i * ul, unit, ul);
+    s[hl + ul * n] = '\0';
+    return s;
+}
+
+/* 1 MiB of "[" cost libfyaml ~350 MB before the depth check saw its first event: the text is
+ * refused where the 33rd level opens, and the parse stays small (ASan's overhead included). */
+static void test_deep_flow_is_cheap(void **state)
+{
+    char *deep = repeat("", "[", 1u << 20);
+    char *flat = repeat("[", "1, ", 350000);
+    char *scalar = repeat("a: ", "x", 100000);
+    long before, peak;
+
+    (void)state;
+    before = peak_kb_reset();
+    expect_one(deep, SL_EPARSE, "", 1, 33, "nested too deeply for an agreement: more than 32");
+    peak = peak_kb_reset();
+    if (before > 0 && peak > 0)
+        assert_true(peak - before < 100 * 1024);
+    /* A flat flow list at the root may be a key, so it is scanned whole: refused where it
+     * starts once it runs past 64 KiB. So is a scalar that long. */
+    expect_one(flat, SL_EPARSE, "", 1, 1, "more than 64 KiB from here");
+    expect_one(scalar, SL_EPARSE, "", 1, 4, "more than 64 KiB from here");
+    free(deep);
+    free(flat);
+    free(scalar);
+}
+
 /* A NUL byte inside the given length is refused, not taken as the end of the text. */
 static void test_nul_byte(void **state)
 {
@@ -511,9 +571,9 @@ int main(void)
         cmocka_unit_test(test_several_errors),   cmocka_unit_test(test_overflow_code_first),
         cmocka_unit_test(test_penalty_overlap),  cmocka_unit_test(test_diags_max),
         cmocka_unit_test(test_null_diags),       cmocka_unit_test(test_syntax_errors),
-        cmocka_unit_test(test_structure_errors), cmocka_unit_test(test_nul_byte),
-        cmocka_unit_test(test_bad_arguments),    cmocka_unit_test(test_huge_durations),
-        cmocka_unit_test(test_unreadable_file),
+        cmocka_unit_test(test_structure_errors), cmocka_unit_test(test_deep_flow_is_cheap),
+        cmocka_unit_test(test_nul_byte),         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_huge_durations),   cmocka_unit_test(test_unreadable_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
