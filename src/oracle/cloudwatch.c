@@ -15,11 +15,12 @@
  *                 Average in percent -> ppm
  *
  * Other pairs (a response time from StatusCheckFailed, say) are refused when the request is
- * built, by the SLA layer's table (sl_objective_measurable), which sl_sla_parse applies too. The AWS JSON protocol writes non-finite doubles as
- * the strings "NaN" and "Infinity": such values, and any value that is not a number, leave
- * their interval unknown. A response is checked whole before any sample is written, so an
- * error leaves the samples untouched. Errors carry AWS's error type (its "__type" without the
- * namespace) and message; authentication refusals are SL_EAUTH, other HTTP errors SL_EIO.
+ * built, by the SLA layer's table (sl_objective_measurable), which sl_sla_parse applies too.
+ * The AWS JSON protocol writes non-finite doubles as the strings "NaN" and "Infinity": such
+ * values, and any value that is not a number, leave their interval unknown. A response is checked
+ * whole before any sample is written, so an error leaves the samples untouched. Errors carry AWS's
+ * error type (its "__type" without the namespace) and message; authentication refusals are
+ * SL_EAUTH, other HTTP errors SL_EIO.
  *
  * Secrets: the credential is borrowed and only reaches sl_sigv4_sign; the request's header
  * values and body are wiped when it is released. Pure functions, no I/O; reentrant.

@@ -18,7 +18,7 @@
 
 #include "sla_int.h"
 
-#define M(x) (1u << SL_METRIC_##x)
+#define M(x)   (1u << SL_METRIC_##x)
 #define CHECKS (M(DURABILITY) | M(INTEGRITY) | M(CONFIDENTIALITY) | M(RETENTION) | M(DELETION))
 #define INTERVALS                                                                                  \
     (M(AVAILABILITY) | M(RESPONSE_TIME) | M(THROUGHPUT) | M(PROCESSING_TIME) | M(DELAY) |          \
@@ -101,8 +101,8 @@ int sl_objective_measurable(const sl_service_spec *s, const sl_objective_spec *o
         return cloudwatch_measures(s, o, name, err);
     if (table[s->kind].metrics & (1u << o->metric))
         return 0;
-    return sl_error_set(err, SL_EINVAL, "metric",
-                        "a service of kind %s cannot measure objective %s (%s): its source gives %s",
-                        sl_service_kind_name(s->kind), name, sl_metric_name(o->metric),
-                        table[s->kind].gives);
+    return sl_error_set(
+        err, SL_EINVAL, "metric",
+        "a service of kind %s cannot measure objective %s (%s): its source gives %s",
+        sl_service_kind_name(s->kind), name, sl_metric_name(o->metric), table[s->kind].gives);
 }

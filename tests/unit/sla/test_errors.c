@@ -192,14 +192,15 @@ static const err_case cases[] = {
      "kind: prometheus\n      source: {url: \"http://exa mple.com:99999/%zz\"}",
      "spec.services[0].source.url", 15, 21,
      "'http://exa mple.com:99999/%zz' is not a valid http:// or https:// URL", SL_EINVAL},
-    {"response time from CloudWatch",
-     "kind: http\n      source: {url: \"http://127.0.0.1/\"}",
+    {"response time from CloudWatch", "kind: http\n      source: {url: \"http://127.0.0.1/\"}",
      "kind: aws.ec2\n      source: {region: eu-central-1, instance: i-1, credentials: aws-main}",
      "spec.objectives[1].metric", 19, 31,
      "CloudWatch metric StatusCheckFailed cannot measure objective latency (response_time)",
      SL_EINVAL},
-    {"throughput from a probe", "metric: availability, interval: 60s, window: calendar-day, target: "
-     "\">= 99.9%\"", "metric: throughput, interval: 60s, window: calendar-day, target: \">= 1/s\"",
+    {"throughput from a probe",
+     "metric: availability, interval: 60s, window: calendar-day, target: "
+     "\">= 99.9%\"",
+     "metric: throughput, interval: 60s, window: calendar-day, target: \">= 1/s\"",
      "spec.objectives[0].metric", 18, 30,
      "a service of kind http cannot measure objective uptime (throughput): its source gives "
      "availability, response_time and error_rate",

@@ -691,13 +691,13 @@ static void test_process_step_service(void **state)
 static void test_measurable_table(void **state)
 {
     static const char *const want[] = {
-        "100000" "11111", /* aws.ec2 with the default StatusCheckFailed: no error rate */
-        "100000" "11111", /* azure.vm */
-        "110001" "11111", /* http */
-        "111111" "11111", /* prometheus */
-        "111111" "11111", /* push */
-        "000000" "11111", /* postgresql */
-        "111111" "11111", /* process-step */
+        "10000011111", /* aws.ec2 with the default StatusCheckFailed: no error rate */
+        "10000011111", /* azure.vm */
+        "11000111111", /* http */
+        "11111111111", /* prometheus */
+        "11111111111", /* push */
+        "00000011111", /* postgresql */
+        "11111111111", /* process-step */
     };
     sl_kv cpu = {"metric", "CPUUtilization"};
     sl_service_spec svc = {.name = "s"};
