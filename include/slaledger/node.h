@@ -30,6 +30,14 @@ const char *sl_node_host(const sl_node *n);
 uint16_t sl_node_port(const sl_node *n);
 
 /**
+ * Writes one info event to the node's log, in its configured format (text or JSON), with one
+ * field key=value when key and value are given (both may be NULL). For the program that runs
+ * the node, so that its own lines (which signal stops it) are formatted like the node's.
+ * Thread-safe; accepts n NULL (then nothing is written).
+ */
+void sl_node_log_info(sl_node *n, const char *msg, const char *key, const char *value);
+
+/**
  * Stops gracefully: no new requests, queued transactions committed in a last block, ledgers
  * closed cleanly, the data directory unlocked. Accepts NULL.
  */

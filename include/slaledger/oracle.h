@@ -226,10 +226,15 @@ int sl_azure_metrics_parse(const sl_source_query *q, const sl_http_resp *resp, s
 
 /* ---- Prometheus (prometheus.c) ---- */
 
+/* Prometheus refuses range queries of more than this many points per series; sl_measure splits
+ * longer ranges into requests of at most this many intervals. */
+#define SL_PROMETHEUS_MAX_POINTS 11000
+
 /**
  * Builds GET <source.url>/api/v1/query_range?query=<objective query>&start=<from+interval>
  * &end=<to>&step=<interval>: the expression evaluated at each interval's end stands for the
- * interval. SL_EINVAL when the objective has no query.
+ * interval. SL_EINVAL when the objective has no query or the range holds more than
+ * SL_PROMETHEUS_MAX_POINTS intervals.
  */
 int sl_prometheus_request(const sl_source_query *q, sl_http_req *out, sl_error *err)
     __attribute__((warn_unused_result));
@@ -270,7 +275,8 @@ void sl_token_cache_free(sl_token_cache *c);
 /**
  * One measurement of a history source (aws.ec2, azure.vm, prometheus): the samples of the
  * intervals [q.from_ms, q.to_ms) and the sequence of requests it takes to get them (an Azure
- * token when the cached one is stale, pages of CloudWatch results). Drive it with
+ * token when the cached one is stale, pages of CloudWatch results, one Prometheus request per
+ * SL_PROMETHEUS_MAX_POINTS intervals, their samples concatenated). Drive it with
  * sl_measure_next and sl_measure_feed, through sl_fetch or synchronously with sl_measure_run.
  */
 typedef struct sl_measure {
@@ -284,6 +290,7 @@ typedef struct sl_measure {
     int retried;
     int pages;
     char *cursor;
+    size_t done; /* prometheus: intervals already asked for, in chunks from the start */
 } sl_measure;
 
 #define SL_MEASURE_MAX_PAGES 100

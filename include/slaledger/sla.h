@@ -209,6 +209,24 @@ void sl_agreement_spec_free(sl_agreement_spec *spec);
  */
 int sl_service_source_check(const sl_service_spec *s, sl_error *err);
 
+/**
+ * Whether service s's source can measure objective o's metric at all, whichever oracle asks:
+ * the one table of what each kind of source gives (docs/oracles.md). aws.ec2: availability
+ * from any CloudWatch metric, error_rate from a percentage one (sl_cloudwatch_metric_is_percent);
+ * azure.vm: availability; prometheus: every metric; http: availability, response_time,
+ * error_rate; push and process-step: every interval metric; postgresql: checks only.
+ * sl_sla_parse refuses an objective this refuses; oracle adapters call it before they choose
+ * how to read a metric. 0, or SL_EINVAL with err (may be NULL; field "metric") saying why.
+ */
+int sl_objective_measurable(const sl_service_spec *s, const sl_objective_spec *o, sl_error *err);
+
+/** The CloudWatch metric an aws.ec2 service names (source.metric), or "StatusCheckFailed".
+ * Borrowed from s; s may be NULL. */
+const char *sl_cloudwatch_metric(const sl_service_spec *s);
+
+/** True for the CloudWatch metrics in percent (CPUUtilization, ...), which give an error rate. */
+int sl_cloudwatch_metric_is_percent(const char *metric);
+
 /** A deep copy of s into *out (freed with sl_agreement_spec_free). 0, or SL_ENOMEM with *out
  * NULL. */
 int sl_agreement_spec_dup(const sl_agreement_spec *s, sl_agreement_spec **out)

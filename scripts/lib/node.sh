@@ -29,11 +29,10 @@ token() { grep -E "^ *$1 " "$tmp/net/tokens.txt" | grep -o 'slt_[A-Za-z0-9_-]*';
 
 # example_next_month EXAMPLE OUT: a copy of examples/EXAMPLE whose period is the next calendar
 # month (UTC) of today, so that a test holds on any date: the node has no past intervals to
-# catch up, and the month's length is what `period_start`, `period_end`, `period_days` say.
+# catch up. Sets `period_start` and `period_end` as written into OUT.
 example_next_month() {
     period_start=$(date -u -d "$(date -u +%Y-%m-01) +1 month" +%Y-%m-01T00:00:00Z)
     period_end=$(date -u -d "${period_start%T*} +1 month" +%Y-%m-01T00:00:00Z)
-    period_days=$((($(date -u -d "$period_end" +%s) - $(date -u -d "$period_start" +%s)) / 86400))
     grep -q '^  period: {start: .*, end: .*}$' "$src/examples/$1" ||
         fail "examples/$1 has no one-line period to move"
     sed "s/^  period: {start: .*, end: .*}$/  period: {start: $period_start, end: $period_end}/" \

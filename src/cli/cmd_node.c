@@ -53,7 +53,8 @@ int sl__cmd_node(int argc, char **argv)
     fflush(stdout);
     int sig = 0;
     sigwait(&stop, &sig);
-    fprintf(stderr, "slaledger node: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* Through the node's logger, so that in JSON mode every line on stderr is JSON. */
+    sl_node_log_info(n, "signal received", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
     sl_node_stop(n);
     return SL_EXIT_OK;
 }

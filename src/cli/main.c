@@ -37,28 +37,40 @@ static void usage(FILE *out)
     fprintf(out, "\nRun 'slaledger <command> --help' for the options of a command.\n");
 }
 
-/* `slaledger help [COMMAND]`: the same text as `slaledger [COMMAND] --help`. */
+#define HELP_PATH_MAX 8 /* words of a command path: `help ledger proof ...` */
+
+/* `slaledger help [COMMAND [SUBCOMMAND...]]`: the same text as `slaledger COMMAND
+ * [SUBCOMMAND...] --help`; the path is handed to the command with --help after it, so every
+ * group resolves its own subcommands (and refuses unknown ones) as it does for --help. */
 static int cmd_help(int argc, char **argv)
 {
     const sl_cmd *cmd;
     char help[] = "--help";
-    char *args[3] = {NULL, help, NULL};
+    char *args[HELP_PATH_MAX + 2] = {NULL};
 
     if (argc == 1 || (argc == 2 && sl__cli_is_help(argv[1]))) {
         usage(stdout);
         return SL_EXIT_OK;
     }
-    if (argc > 2) {
-        fprintf(stderr, "usage: slaledger help [<command>]\n");
+    if (argc - 1 > HELP_PATH_MAX) {
+        fprintf(stderr, "usage: slaledger help [<command> [<subcommand>...]]\n");
         return SL_EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' || argv[i][0] == '\0') {
+            fprintf(stderr, "slaledger help: '%s' is not a command name\n", argv[i]);
+            fprintf(stderr, "usage: slaledger help [<command> [<subcommand>...]]\n");
+            return SL_EXIT_USAGE;
+        }
+        args[i - 1] = argv[i];
     }
     cmd = sl__cli_find(commands, N_COMMANDS, argv[1]);
     if (!cmd) {
         fprintf(stderr, "slaledger help: '%s' is not a slaledger command\n", argv[1]);
         return SL_EXIT_USAGE;
     }
-    args[0] = argv[1];
-    return cmd->run(2, args);
+    args[argc - 1] = help;
+    return cmd->run(argc, args);
 }
 
 static int run(int argc, char **argv)

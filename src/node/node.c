@@ -308,6 +308,14 @@ uint16_t sl_node_port(const sl_node *n)
     return n->port;
 }
 
+void sl_node_log_info(sl_node *nd, const char *msg, const char *key, const char *value)
+{
+    sl__log_field f = SL__LOG_S(key, value);
+
+    if (nd && nd->log_ready && msg)
+        sl__log_write(&nd->log, SL_NODE_LOG_INFO, msg, &f, key && value ? 1 : 0);
+}
+
 void sl_node_stop(sl_node *nd)
 {
     if (!nd)

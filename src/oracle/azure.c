@@ -152,15 +152,20 @@ static const char *metric_name(const sl_source_query *q)
     return m && *m ? m : DEFAULT_METRIC;
 }
 
-/* Every query needs an availability objective and a non-empty range aligned to its interval. */
+/* Every query needs an objective Azure can measure (the SLA layer's table: availability) and a
+ * non-empty range aligned to its interval. */
 static int check_range(const sl_source_query *q, sl_error *err)
 {
     int64_t step = q->objective->interval_ms;
+    int rc = sl_objective_measurable(q->service, q->objective, err);
 
-    if (q->objective->metric != SL_METRIC_AVAILABILITY)
+    if (rc)
+        return rc;
+    if (q->objective->metric != SL_METRIC_AVAILABILITY) /* a check: run by check oracles */
         return sl_error_set(err, SL_EINVAL, "metric",
-                            "Azure VM metrics measure availability only, not %s",
-                            sl_metric_name(q->objective->metric));
+                            "Azure VM metrics measure availability only; objective %s (%s) is a "
+                            "check, which check oracles report",
+                            q->objective->name, sl_metric_name(q->objective->metric));
     if (step <= 0 || q->from_ms < 0 || q->to_ms > MAX_TIME_MS || q->to_ms <= q->from_ms ||
         (q->to_ms - q->from_ms) % step != 0 || (q->to_ms - q->from_ms) / step > MAX_SAMPLES)
         return sl_error_set(err, SL_EINVAL, "range",

@@ -15,11 +15,12 @@
  *                 Average in percent -> ppm
  *
  * Other pairs (a response time from StatusCheckFailed, say) are refused when the request is
- * built, since no EC2 metric measures them. The AWS JSON protocol writes non-finite doubles as
- * the strings "NaN" and "Infinity": such values, and any value that is not a number, leave
- * their interval unknown. A response is checked whole before any sample is written, so an
- * error leaves the samples untouched. Errors carry AWS's error type (its "__type" without the
- * namespace) and message; authentication refusals are SL_EAUTH, other HTTP errors SL_EIO.
+ * built, by the SLA layer's table (sl_objective_measurable), which sl_sla_parse applies too.
+ * The AWS JSON protocol writes non-finite doubles as the strings "NaN" and "Infinity": such
+ * values, and any value that is not a number, leave their interval unknown. A response is checked
+ * whole before any sample is written, so an error leaves the samples untouched. Errors carry AWS's
+ * error type (its "__type" without the namespace) and message; authentication refusals are
+ * SL_EAUTH, other HTTP errors SL_EIO.
  *
  * Secrets: the credential is borrowed and only reaches sl_sigv4_sign; the request's header
  * values and body are wiped when it is released. Pure functions, no I/O; reentrant.
@@ -73,17 +74,6 @@ typedef struct cw_endpoint {
 
 /* ---- the plan: what to ask for ---- */
 
-static int is_percent_metric(const char *m)
-{
-    static const char *const percent[] = {"CPUUtilization", "EBSIOBalance%", "EBSByteBalance%"};
-
-    for (size_t i = 0; i < sizeof(percent) / sizeof(percent[0]); i++) {
-        if (strcmp(m, percent[i]) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* CloudWatch accepts periods of 1, 5, 10 or 30 seconds (high resolution) or a multiple of
  * 60 seconds. */
 static int period_ok(int64_t ms)
@@ -127,25 +117,29 @@ static int query_ok(const sl_source_query *q, sl_error *err)
     return 0;
 }
 
-/* Chooses statistic and conversion for the objective's metric, or refuses the pair. */
+/* Chooses statistic and conversion for the objective's metric; which pairs can be measured at
+ * all is the SLA layer's table (sl_objective_measurable). */
 static int plan_metric(const sl_source_query *q, cw_plan *p, sl_error *err)
 {
-    const sl_objective_spec *o = q->objective;
+    int rc = sl_objective_measurable(q->service, q->objective, err);
 
-    if (o->metric == SL_METRIC_AVAILABILITY) {
+    if (rc)
+        return rc;
+    if (q->objective->metric == SL_METRIC_AVAILABILITY) {
         p->stat = "Maximum";
         p->conv =
             strncmp(p->metric, "StatusCheckFailed", 17) == 0 ? CONV_STATUS_CHECK : CONV_PRESENCE;
         return 0;
     }
-    if (o->metric == SL_METRIC_ERROR_RATE && is_percent_metric(p->metric)) {
+    if (q->objective->metric == SL_METRIC_ERROR_RATE) { /* from a percentage metric */
         p->stat = "Average";
         p->conv = CONV_PERCENT_PPM;
         return 0;
     }
-    return sl_error_set(err, SL_EINVAL, "source.metric",
-                        "metric %s cannot measure objective %s (%s)", p->metric, o->name,
-                        sl_metric_name(o->metric));
+    return sl_error_set(err, SL_EINVAL, "metric",
+                        "metric %s cannot measure objective %s (%s): it is a check, which check "
+                        "oracles report",
+                        p->metric, q->objective->name, sl_metric_name(q->objective->metric));
 }
 
 /* Fills p from q: which metric of which instance, and how to read it. */
@@ -169,8 +163,7 @@ static int plan_make(const sl_source_query *q, cw_plan *p, sl_error *err)
                             "service %s has no valid source.region", q->service->name);
     v = sl_source_get(q->service, "namespace");
     p->ns = v && *v ? v : "AWS/EC2";
-    v = sl_source_get(q->service, "metric");
-    p->metric = v && *v ? v : "StatusCheckFailed";
+    p->metric = sl_cloudwatch_metric(q->service);
     p->period_s = q->objective->interval_ms / SL_MS_PER_SECOND;
     return plan_metric(q, p, err);
 }

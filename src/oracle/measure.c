@@ -4,7 +4,9 @@
  *
  * The adapters are pure builders and parsers; this file strings them together: Azure needs a
  * bearer token first (fetched only when the cached one is stale, and fetched again once when
- * the metrics API refuses a cached token), CloudWatch may take several pages. Because the
+ * the metrics API refuses a cached token), CloudWatch may take several pages, and a Prometheus
+ * range longer than SL_PROMETHEUS_MAX_POINTS intervals is asked for in consecutive chunks, one
+ * request each, whose samples land side by side. Because the
  * sequence is driven from outside (next -> send -> feed), the same code runs synchronously in
  * the CLI and on the scheduler's multi-interface fetch. A measurement that fails leaves every
  * sample unknown with the failure as its reason, so a bad source never yields a value.
@@ -139,15 +141,32 @@ static sl_azure_token *azure_token(sl_measure *m)
     return token_slot(m->tokens, m->q.credential->name);
 }
 
+/* The part of the range the next Prometheus request covers: the *count intervals (at most
+ * SL_PROMETHEUS_MAX_POINTS) after the m->done already measured. */
+static sl_source_query prometheus_chunk(const sl_measure *m, size_t *count)
+{
+    sl_source_query q = m->q;
+    int64_t step = q.objective->interval_ms;
+    size_t left = m->n - m->done;
+
+    *count = left < SL_PROMETHEUS_MAX_POINTS ? left : SL_PROMETHEUS_MAX_POINTS;
+    q.from_ms = m->q.from_ms + (int64_t)m->done * step;
+    q.to_ms = q.from_ms + (int64_t)*count * step;
+    return q;
+}
+
 static int next_request(sl_measure *m, sl_http_req *req, sl_error *err)
 {
     sl_azure_token *tok;
+    sl_source_query chunk;
+    size_t count;
 
     switch (m->q.service->kind) {
     case SL_SVC_AWS_EC2:
         return sl_cloudwatch_request(&m->q, m->cursor, req, err);
     case SL_SVC_PROMETHEUS:
-        return sl_prometheus_request(&m->q, req, err);
+        chunk = prometheus_chunk(m, &count);
+        return sl_prometheus_request(&chunk, req, err);
     case SL_SVC_AZURE_VM:
         tok = azure_token(m);
         if (!tok)
@@ -194,6 +213,8 @@ static int feed_token(sl_measure *m, const sl_http_resp *resp, sl_error *err)
 static int feed_data(sl_measure *m, const sl_http_resp *resp, sl_error *err)
 {
     char *cursor = NULL;
+    sl_source_query chunk;
+    size_t count;
     int rc;
 
     switch (m->q.service->kind) {
@@ -207,8 +228,11 @@ static int feed_data(sl_measure *m, const sl_http_resp *resp, sl_error *err)
             m->stage = STAGE_DONE;
         return rc;
     case SL_SVC_PROMETHEUS:
-        m->stage = STAGE_DONE;
-        return sl_prometheus_parse(&m->q, resp, m->samples, err);
+        chunk = prometheus_chunk(m, &count);
+        rc = sl_prometheus_parse(&chunk, resp, m->samples + m->done, err);
+        if (!rc && (m->done += count) == m->n)
+            m->stage = STAGE_DONE;
+        return rc;
     default:
         rc = sl_azure_metrics_parse(&m->q, resp, m->samples, err);
         if (rc == SL_EAUTH && !m->retried) {

@@ -9,12 +9,14 @@
 
 int sl__observe_can(sl_service_kind k, sl_metric m)
 {
-    if (sl_metric_is_check(m))
+    sl_service_spec svc = {.kind = k};
+    sl_objective_spec obj = {.metric = m};
+
+    /* What a probe or an agent's observations can give is the SLA layer's table; checks are
+     * never read from observations. */
+    if (k != SL_SVC_HTTP && k != SL_SVC_PUSH && k != SL_SVC_PROCESS_STEP)
         return 0;
-    if (k == SL_SVC_HTTP) /* a probe sees up/down and its own response time */
-        return m == SL_METRIC_AVAILABILITY || m == SL_METRIC_RESPONSE_TIME ||
-               m == SL_METRIC_ERROR_RATE;
-    return k == SL_SVC_PUSH || k == SL_SVC_PROCESS_STEP;
+    return !sl_metric_is_check(m) && sl_objective_measurable(&svc, &obj, NULL) == 0;
 }
 
 static int cmp_i64(const void *a, const void *b)

@@ -25,8 +25,7 @@
 
 #include <jansson.h>
 
-/* Prometheus refuses range queries of more than 11000 points per series. */
-#define PROM_MAX_POINTS 11000
+#define PROM_MAX_POINTS SL_PROMETHEUS_MAX_POINTS
 /* Significant digits kept of a sample value: more than an int64 result can ever need (19)
  * plus the rounding digit, so dropping the rest never changes a result. */
 #define PROM_MAX_DIGITS 40

@@ -154,6 +154,22 @@ static void objective_rest(sl__build *b, const sl__ynode *n, const char *path, s
         sl__read_text(&b->ctx, f.node, f.path, 0, &o->query);
 }
 
+/* The objective's metric must be one its service's source can give: an agreement that no
+ * oracle can measure is refused, at the objective's metric. */
+static void objective_measurable(sl__build *b, const sl__ynode *n, const char *path,
+                                 const sl_objective_spec *o)
+{
+    sl_error e = {0};
+    sl__field f;
+
+    if (!b->source_ok[o->service] ||
+        sl_objective_measurable(&b->spec->services[o->service], o, &e) == 0)
+        return;
+    if (!sl__field_get(&b->ctx, n, path, "metric", 1, &f))
+        return;
+    sl__error(&b->ctx, f.node, SL_EINVAL, f.path, "%s", e.msg);
+}
+
 static void objective_parse(sl__build *b, const sl__ynode *n, const char *path, size_t i)
 {
     sl_objective_spec *o = &b->spec->objectives[i];
@@ -172,6 +188,8 @@ static void objective_parse(sl__build *b, const sl__ynode *n, const char *path, 
     if (metric_ok)
         objective_target(b, n, path, o);
     objective_rest(b, n, path, o);
+    if (service_ok && metric_ok)
+        objective_measurable(b, n, path, o);
     aux->overlap_ok = service_ok && metric_ok && percentile_ok;
 }
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "slaledger/util.h"
 
 #include "sla_int.h"
@@ -63,13 +65,102 @@ static const src_key *const kind_keys[] = {
 static const char *const service_keys[] = {"name", "kind", "source", NULL};
 static const char *const http_methods[] = {"GET", "HEAD"};
 
-static int url_valid(const char *s, size_t len, vcheck check)
+#define TCP_PREFIX "tcp://"
+
+static int is_tcp(const char *url)
 {
-    if (check == V_PROBE_URL && len > 6 && strncmp(s, "tcp://", 6) == 0)
-        return 1;
-    if (len > 7 && strncmp(s, "http://", 7) == 0)
-        return 1;
-    return len > 8 && strncmp(s, "https://", 8) == 0;
+    return url && strncmp(url, TCP_PREFIX, sizeof(TCP_PREFIX) - 1) == 0;
+}
+
+/* True for "host:port" with a non-empty host (a name, an IPv4 address or a bracketed IPv6
+ * one) and a port 1..65535, optionally followed by one '/'. */
+static int tcp_target_valid(const char *hp)
+{
+    const char *colon = strrchr(hp, ':'), *slash = strchr(hp, '/');
+    long port = 0;
+    size_t digits;
+
+    if (!colon || colon == hp || (slash && slash < colon) || strchr(hp, '@'))
+        return 0;
+    if (hp[0] == '[' && colon[-1] != ']')
+        return 0;
+    digits = strspn(colon + 1, "0123456789");
+    if (digits == 0 || digits > 5 || (colon[1 + digits] && strcmp(colon + 1 + digits, "/") != 0))
+        return 0;
+    for (size_t i = 0; i < digits; i++)
+        port = port * 10 + (colon[1 + i] - '0');
+    return port >= 1 && port <= 65535;
+}
+
+/* True when every '%' of s starts a percent-encoding of two hex digits (RFC 3986, 2.1), which
+ * curl's URL parser does not check. */
+static int percent_valid(const char *s)
+{
+    static const char hex[] = "0123456789abcdefABCDEF";
+
+    for (s = strchr(s, '%'); s; s = strchr(s + 1, '%')) {
+        if (!s[1] || !s[2] || !strchr(hex, s[1]) || !strchr(hex, s[2]))
+            return 0;
+    }
+    return 1;
+}
+
+/* Checks an http:// or https:// URL with curl's URL parser: a host, a port 1..65535, no
+ * white space, no user name or password (the URL goes on the ledger, where no secret may go).
+ * 0, or SL_EINVAL with why[0..cap) saying what is wrong. */
+static int http_url_check(const char *url, char *why, size_t cap)
+{
+    CURLU *h = curl_url();
+    char *scheme = NULL, *user = NULL, *port = NULL;
+    CURLUcode uc;
+    int rc = SL_EINVAL;
+
+    if (!h) {
+        sl_strfmt(why, cap, "out of memory");
+        return SL_ENOMEM;
+    }
+    uc = curl_url_set(h, CURLUPART_URL, url, 0);
+    if (uc != CURLUE_OK) {
+        sl_strfmt(why, cap, "%s", curl_url_strerror(uc));
+        goto out;
+    }
+    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+        sl_strfmt(why, cap, "the scheme is not http or https");
+        goto out;
+    }
+    if (curl_url_get(h, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+        sl_strfmt(why, cap, "a user name or password does not belong in a URL on the ledger");
+        goto out;
+    }
+    if (curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK && strcmp(port, "0") == 0) {
+        sl_strfmt(why, cap, "port 0 is not a port to connect to");
+        goto out;
+    }
+    if (!percent_valid(url)) {
+        sl_strfmt(why, cap, "a %% is not followed by two hex digits");
+        goto out;
+    }
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(user);
+    curl_free(port);
+    curl_url_cleanup(h);
+    return rc;
+}
+
+/* Checks a source URL: http:// or https:// (and with allow_tcp, tcp://host:port). 0, or
+ * SL_EINVAL / SL_ENOMEM with why[0..cap) saying what is wrong. */
+static int url_check(const char *url, int allow_tcp, char *why, size_t cap)
+{
+    if (allow_tcp && is_tcp(url)) {
+        if (tcp_target_valid(url + sizeof(TCP_PREFIX) - 1))
+            return 0;
+        sl_strfmt(why, cap, "expected tcp://host:port");
+        return SL_EINVAL;
+    }
+    return http_url_check(url, why, cap);
 }
 
 /* Checks one source value by its rule; 0 when it is acceptable. */
@@ -77,7 +168,7 @@ static int value_check(sl__ctx *c, const sl__ynode *n, const char *path, vcheck 
 {
     int64_t v;
     int e;
-    char *tmp = NULL;
+    char *tmp = NULL, why[128];
     sl__shown sh;
 
     switch (check) {
@@ -98,13 +189,12 @@ static int value_check(sl__ctx *c, const sl__ynode *n, const char *path, vcheck 
     if (sl__read_text(c, n, path, 1, &tmp) != 0)
         return -1;
     free(tmp);
-    if ((check == V_URL || check == V_PROBE_URL) && !url_valid(n->text, n->len, check)) {
-        sl__error(c, n, SL_EINVAL, path, "expected an %s URL, found %s",
-                  check == V_PROBE_URL ? "http://, https:// or tcp://" : "http:// or https://",
-                  sl__show(n->text, n->len, &sh));
+    if (check == V_URL && url_check(n->text, 0, why, sizeof(why)) != 0) {
+        sl__error(c, n, SL_EINVAL, path, "%s is not a valid http:// or https:// URL: %s",
+                  sl__show(n->text, n->len, &sh), why);
         return -1;
     }
-    return 0;
+    return 0; /* an http source's url is checked by sl_service_source_check */
 }
 
 static int kv_cmp(const void *a, const void *b)
@@ -145,33 +235,6 @@ static void source_fill(sl__ctx *c, const sl__ynode *src, const char *path, sl_s
 
 /* ---- rules between the keys of an http source ---- */
 
-#define TCP_PREFIX "tcp://"
-
-static int is_tcp(const char *url)
-{
-    return url && strncmp(url, TCP_PREFIX, sizeof(TCP_PREFIX) - 1) == 0;
-}
-
-/* True for "host:port" with a non-empty host (a name, an IPv4 address or a bracketed IPv6
- * one) and a port 1..65535, optionally followed by one '/'. */
-static int tcp_target_valid(const char *hp)
-{
-    const char *colon = strrchr(hp, ':'), *slash = strchr(hp, '/');
-    long port = 0;
-    size_t digits;
-
-    if (!colon || colon == hp || (slash && slash < colon) || strchr(hp, '@'))
-        return 0;
-    if (hp[0] == '[' && colon[-1] != ']')
-        return 0;
-    digits = strspn(colon + 1, "0123456789");
-    if (digits == 0 || digits > 5 || (colon[1 + digits] && strcmp(colon + 1 + digits, "/") != 0))
-        return 0;
-    for (size_t i = 0; i < digits; i++)
-        port = port * 10 + (colon[1 + i] - '0');
-    return port >= 1 && port <= 65535;
-}
-
 static const char *kv_get(const sl_service_spec *s, const char *key)
 {
     for (size_t i = 0; i < s->n_source; i++) {
@@ -184,6 +247,8 @@ static const char *kv_get(const sl_service_spec *s, const char *key)
 int sl_service_source_check(const sl_service_spec *s, sl_error *err)
 {
     const char *url = kv_get(s, "url"), *method = kv_get(s, "method");
+    char why[128];
+    int rc;
 
     if (s->kind != SL_SVC_HTTP)
         return 0;
@@ -192,12 +257,10 @@ int sl_service_source_check(const sl_service_spec *s, sl_error *err)
                             s->name ? s->name : "");
     if (strpbrk(url, " \t\r\n"))
         return sl_error_set(err, SL_EINVAL, "source.url", "the URL contains white space");
-    if (is_tcp(url) && !tcp_target_valid(url + sizeof(TCP_PREFIX) - 1))
-        return sl_error_set(err, SL_EINVAL, "source.url", "expected tcp://host:port, found %.80s",
-                            url);
-    if (!is_tcp(url) && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return sl_error_set(err, SL_EINVAL, "source.url",
-                            "expected an http://, https:// or tcp:// URL, found %.80s", url);
+    if ((rc = url_check(url, 1, why, sizeof(why))) != 0)
+        return sl_error_set(err, rc, "source.url",
+                            "%.80s is not a valid http://, https:// or tcp://host:port URL: %s",
+                            url, why);
     if (kv_get(s, "cert_expiry") && strncmp(url, "https://", 8) != 0)
         return sl_error_set(err, SL_EINVAL, "source.cert_expiry",
                             "cert_expiry needs an https:// URL");
@@ -254,6 +317,7 @@ static void service_parse(sl__build *b, const sl__ynode *n, const char *path, si
     sl_service_spec *s = &b->spec->services[i];
     sl__field f;
     int kind;
+    size_t errors_before;
 
     if (!sl__map_check(&b->ctx, n, path, service_keys)) {
         b->services_ok = 0;
@@ -270,7 +334,9 @@ static void service_parse(sl__build *b, const sl__ynode *n, const char *path, si
                       sl__n_service_kinds, &kind) != 0)
         return;
     s->kind = (sl_service_kind)kind;
+    errors_before = b->ctx.errors;
     source_parse(&b->ctx, n, path, s);
+    b->source_ok[i] = b->ctx.errors == errors_before;
 }
 
 void sl__services_parse(sl__build *b, const sl__ynode *n, const char *path)

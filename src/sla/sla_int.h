@@ -264,6 +264,8 @@ typedef struct sl__build {
     int oracles_ok; /* spec.oracles parsed: members, policy, quorum */
     int members_ok; /* spec.oracles.members parsed: every name valid and unique */
     int services_ok;
+    /* per service: kind and source parsed without a problem, so what it measures is known */
+    unsigned char source_ok[SL_MAX_SERVICES];
     sl_policy policy; /* the agreement-wide oracle policy and quorum */
     uint32_t quorum;
     const sl__ynode *period_start; /* positions used by cross-field messages */

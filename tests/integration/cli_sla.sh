@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `slaledger sla validate` end to end: every examples/*.yaml is valid; the broken documents in
-# tests/integration/data/ are refused with exit 1 and a FILE:LINE:COL diagnostic naming the
-# field; usage errors exit 2; an unreadable file exits 3; --json output is valid JSON with the
-# documented shape. Each command runs under `timeout` so the test is bounded.
+# tests/integration/data/ (an objective no source can measure and an unparsable URL among them)
+# are refused with exit 1 and a FILE:LINE:COL diagnostic naming the field; `help` takes a
+# command path; usage errors exit 2; an unreadable file exits 3; --json output is valid JSON
+# with the documented shape. Each command runs under `timeout` so the test is bounded.
 set -euo pipefail
 bin=${SL_BIN:?}
 src=${SL_SOURCE_DIR:?}
@@ -46,6 +47,17 @@ run 2 no-such-command
 grep -q "'no-such-command' is not a slaledger command" "$tmp/err" || fail "unknown command"
 run 2 --no-such-option
 run 2 help no-such-command
+# help takes a command path: the same text as the path with --help
+run 0 help sla validate
+cp "$tmp/out" "$tmp/help-path"
+run 0 sla validate --help
+cmp -s "$tmp/out" "$tmp/help-path" || fail "'help sla validate' differs from 'sla validate --help'"
+grep -q '^usage: slaledger sla validate' "$tmp/out" || fail "no sla validate usage"
+run 0 help oracle measure
+grep -q '^usage: slaledger oracle measure' "$tmp/out" || fail "help oracle measure"
+run 2 help sla no-such-subcommand
+grep -q "unknown subcommand 'no-such-subcommand'" "$tmp/err" || fail "help of an unknown path"
+run 2 help sla --json
 run 2 sla
 run 2 sla no-such-subcommand
 run 2 sla validate
@@ -91,6 +103,15 @@ check_invalid unknown-field.yaml 'colour'
 check_invalid target-101.yaml 'target'
 check_invalid end-before-start.yaml '(period|end)'
 check_invalid syntax-error.yaml ''
+# An objective its source cannot measure, and a URL curl cannot parse: refused where they are.
+check_invalid unmeasurable.yaml 'spec\.objectives\[1\]\.metric: CloudWatch metric StatusCheckFailed cannot measure'
+run 1 sla validate "$data/unmeasurable.yaml"
+grep -q "^$data/unmeasurable.yaml:19:15: error: spec.objectives\[1\].metric: " "$tmp/err" ||
+    fail "unmeasurable objective not at 19:15: $(cat "$tmp/err")"
+check_invalid bad-url.yaml 'spec\.services\[0\]\.source\.url: .*is not a valid http'
+run 1 sla validate "$data/bad-url.yaml"
+grep -q "^$data/bad-url.yaml:15:14: error: spec.services\[0\].source.url: " "$tmp/err" ||
+    fail "bad URL not at 15:14: $(cat "$tmp/err")"
 
 # One invalid file among valid ones still fails the run; the valid ones are still reported.
 run 1 sla validate "$data/valid.yaml" "$data/target-101.yaml" "$data/valid.yaml"

@@ -3,7 +3,8 @@
 #   json + debug: every log line is one JSON object; the start line names the channels and the
 #     address the node listens on; each request gives one line with method, route pattern,
 #     status, duration and (when authenticated) the user; no token text (slt_...) appears even
-#     when the tokens are sent, good or bad; the stop is logged.
+#     when the tokens are sent, good or bad; the stop is logged, with the signal that caused it,
+#     and no line on stderr is anything but JSON.
 #   text + info: the start line is "TIME info node: node started ... channels=... listen=...",
 #     and requests are not logged at info.
 set -euo pipefail
@@ -49,8 +50,14 @@ import json, sys
 path, port = sys.argv[1], sys.argv[2]
 text = open(path, encoding="utf-8").read()
 assert "slt_" not in text, "token text in the log"
-lines = [l for l in text.splitlines() if l.startswith("{")]
-recs = [json.loads(l) for l in lines]  # every JSON-looking line must parse
+lines = text.splitlines()
+assert lines, "no log lines"
+recs = []
+for l in lines:  # every line on stderr, the signal's too, is one JSON object
+    try:
+        recs.append(json.loads(l))
+    except ValueError:
+        raise AssertionError("not JSON: %r" % l)
 for r in recs:
     assert {"time", "level", "msg"} <= r.keys(), r
     assert r["time"].endswith("Z") and len(r["time"]) == 24, r["time"]
@@ -77,7 +84,8 @@ want = [
     ("POST", "/v1/wallets/{org}/issue", 201, "treasury"),
 ]
 assert seen == want, seen
-assert [r["msg"] for r in recs][-2:] == ["node stopping", "node stopped"], recs[-2:]
+assert [r["msg"] for r in recs][-3:] == ["signal received", "node stopping", "node stopped"], recs[-3:]
+assert recs[-3]["signal"] == "SIGTERM" and recs[-3]["level"] == "info", recs[-3]
 EOF
 grep -q "$alice" "$tmp/node.err" && fail "alice's token in the log"
 grep -q "$treasury" "$tmp/node.err" && fail "the treasury's token in the log"

@@ -5,7 +5,9 @@
 # seconds, then 1 again; `slaledger oracle measure` then measures 2 s intervals of the
 # objective avg_over_time(target_up[2s]) over the whole run. Intervals before Prometheus
 # started must be unknown, intervals well inside the down phase 0 %, intervals well inside the
-# up phases 100 % (the edges of a phase may be anything in between). Then the refusals: a query
+# up phases 100 % (the edges of a phase may be anything in between). A range of 12,000 intervals
+# (more than Prometheus's 11,000 points per query) takes two requests and ends with the same
+# values. Then the refusals: a query
 # returning several series and a query Prometheus cannot parse exit 1 with the reason. A
 # missing Prometheus fails the test; it does not skip. Only 127.0.0.1; every process started
 # is killed on exit; the whole run is bounded (about 35 s, at most 90 s).
@@ -186,6 +188,25 @@ for e in errors:
 sys.exit(1 if errors else 0)
 EOF
 grep -Eq '^[0-9T:-]+Z known 0$' "$tmp/out.txt" || fail "no 'known 0' text line"
+
+# --- a range longer than one Prometheus query may hold (11,000 points): split into chunks,
+# one query_range request each, the results concatenated; the recent intervals read as above ---
+query_ranges() { # how many query_range requests Prometheus has answered (its own /metrics)
+    curl -sf -m 5 "$promurl/metrics" | awk '
+        /^prometheus_http_requests_total\{/ && /handler="\/api\/v1\/query_range"/ { n += $NF }
+        END { printf "%d\n", n }'
+}
+long_from_s=$((to_s - 2 * 12000)) # 12,000 intervals: two requests (11,000 + 1,000)
+before_n=$(query_ranges) || fail "cannot read Prometheus's request counter"
+timeout 60 "$bin" oracle measure "$tmp/agreement.yaml" --objective uptime \
+    --from "$(rfc3339 $long_from_s)" --to "$(rfc3339 $to_s)" >"$tmp/long.txt" 2>"$tmp/long.err" ||
+    fail "oracle measure over 12000 intervals exited $?: $(cat "$tmp/long.err")"
+after_n=$(query_ranges) || fail "cannot read Prometheus's request counter"
+[ "$(wc -l <"$tmp/long.txt")" -eq 12000 ] || fail "12000 intervals: $(wc -l <"$tmp/long.txt") lines"
+[ $((after_n - before_n)) -eq 2 ] || fail "12000 intervals took $((after_n - before_n)) requests, not 2"
+# The last intervals are those of the short run, measured the same way.
+tail -n "$(wc -l <"$tmp/out.txt")" "$tmp/long.txt" | cmp -s - "$tmp/out.txt" ||
+    fail "the long range's last intervals differ from the short run's"
 
 # --- refusals: exit 1 with the reason on stderr ---
 rc=0

@@ -4,7 +4,8 @@
  * refuses; responses read into samples (values, gaps, NaN and infinities, several series, an
  * error envelope, malformed bodies, fractional timestamps, timestamps off the interval grid);
  * and the exact decimal conversion of values per metric. Includes prometheus.c to reach its
- * value parser.
+ * value parser. A measurement (measure.c) of more intervals than one query may hold is asked
+ * for in chunks, one request each, and its samples concatenated.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -519,6 +520,70 @@ static void test_value_with_nul(void **state)
     assert_string_equal(s.reason, "value \"1?x\" is not a number");
 }
 
+/* ---- measurements longer than Prometheus allows per query ---- */
+
+/* Answers the request of one chunk [from, from + count intervals) of 60 s intervals: "1" at
+ * its first interval's end, "0" at its last. Checks the URL asks for exactly that chunk. */
+static void answer_chunk(sl_measure *m, const sl_http_req *req, size_t done, size_t count)
+{
+    char want[160], body[256];
+    long long first = T0 / 1000 + (long long)(done + 1) * 60;
+    long long last = T0 / 1000 + (long long)(done + count) * 60;
+    sl_http_resp r;
+    sl_error err = {0};
+
+    snprintf(want, sizeof(want), "&start=%lld&end=%lld&step=60s", first, last);
+    if (!strstr(req->url, want))
+        fail_msg("request %s does not ask for %s", req->url, want);
+    snprintf(body, sizeof(body),
+             "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":"
+             "[{\"metric\":{},\"values\":[[%lld,\"1\"],[%lld,\"0\"]]}]}}",
+             first, last);
+    set_body(&r, 200, body);
+    assert_int_equal(sl_measure_feed(m, &r, &err), 0);
+    sl_http_resp_release(&r);
+}
+
+static void test_measure_splits_long_ranges(void **state)
+{
+    const size_t n = 2 * SL_PROMETHEUS_MAX_POINTS + 5, chunks[] = {11000, 11000, 5};
+    size_t requests = 0, done = 0;
+    fixture f;
+    sl_measure m;
+    sl_error err = {0};
+
+    (void)state;
+    setup(&f, SL_METRIC_AVAILABILITY, 60000, 1);
+    f.q.to_ms = T0 + 60000 * (int64_t)n;
+    assert_int_equal(sl_measure_init(&m, &f.q, NULL, &err), 0);
+    for (;;) {
+        sl_http_req req;
+        sl_http_req_init(&req);
+        int rc = sl_measure_next(&m, &req, &err);
+        if (rc == 0) {
+            sl_http_req_release(&req);
+            break;
+        }
+        if (rc != 1 || requests >= 3)
+            fail_msg("request %zu: rc %d (%s)", requests, rc, err.msg);
+        answer_chunk(&m, &req, done, chunks[requests]);
+        done += chunks[requests++];
+        sl_http_req_release(&req);
+    }
+    assert_int_equal(requests, 3);
+    assert_int_equal(m.n, n);
+    /* The chunks' samples sit side by side: known at each chunk's edges, unknown between. */
+    for (size_t i = 0, at = 0; i < 3; at += chunks[i++]) {
+        assert_known(&m.samples[at], 1000000);
+        assert_known(&m.samples[at + chunks[i] - 1], 0);
+        if (chunks[i] > 2)
+            assert_unknown(&m.samples[at + 1], "no datapoint");
+    }
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(m.samples[i].start_ms, T0 + 60000 * (int64_t)i);
+    sl_measure_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_conversion),
         cmocka_unit_test(test_conversion_through_parse),
         cmocka_unit_test(test_value_with_nul),
+        cmocka_unit_test(test_measure_splits_long_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,7 @@ static void check_aws(const sl_agreement_spec *s)
     assert_string_equal(s->oracles[0], "univie-mon");
     assert_string_equal(s->oracles[1], "aws-mon");
     assert_string_equal(s->oracles[2], "watchdog-mon");
-    assert_int_equal(s->n_objectives, 2);
+    assert_int_equal(s->n_objectives, 1); /* CloudWatch cannot measure a response time */
     check_objective(&o[0], "uptime", SL_METRIC_AVAILABILITY, 0, MIN, SL_WINDOW_MONTH, 0, SL_CMP_GE,
                     999900);
     assert_int_equal(o[0].service, 0);
@@ -100,18 +100,9 @@ static void check_aws(const sl_agreement_spec *s)
     assert_int_equal(o[0].unknown, SL_UNKNOWN_EXCLUDE);
     check_oracles(&o[0], 7, SL_POLICY_MEDIAN, 2);
     assert_null(o[0].query);
-    check_objective(&o[1], "latency", SL_METRIC_RESPONSE_TIME, 95000, MIN, SL_WINDOW_DURATION, HOUR,
-                    SL_CMP_LE, 300);
-    assert_int_equal(o[1].good_ppm, 0);
-    check_oracles(&o[1], 7, SL_POLICY_MEDIAN, 2);
-    assert_int_equal(s->n_penalties, 2);
+    assert_int_equal(s->n_penalties, 1);
     assert_int_equal(s->penalties[0].objective, 0);
     check_tiers(&s->penalties[0], tiers, 3);
-    assert_int_equal(s->penalties[1].objective, 1);
-    assert_int_equal(s->penalties[1].kind, SL_PENALTY_PER_VIOLATION);
-    assert_int_equal(s->penalties[1].amount, 10);
-    assert_int_equal(s->penalties[1].cap_kind, SL_CAP_PPM);
-    assert_int_equal(s->penalties[1].cap, 500000);
 }
 
 static void test_aws_ec2_vm(void **state)
@@ -694,6 +685,80 @@ static void test_process_step_service(void **state)
     free(text);
 }
 
+/* The one table of what each kind of source measures (sl_objective_measurable), cell by cell;
+ * rows are sl_service_kind, columns sl_metric (availability .. error_rate, then the checks,
+ * which check oracles report for any kind of service). */
+static void test_measurable_table(void **state)
+{
+    static const char *const want[] = {
+        "10000011111", /* aws.ec2 with the default StatusCheckFailed: no error rate */
+        "10000011111", /* azure.vm */
+        "11000111111", /* http */
+        "11111111111", /* prometheus */
+        "11111111111", /* push */
+        "00000011111", /* postgresql */
+        "11111111111", /* process-step */
+    };
+    sl_kv cpu = {"metric", "CPUUtilization"};
+    sl_service_spec svc = {.name = "s"};
+    sl_objective_spec obj = {.name = "o"};
+    sl_error e;
+
+    (void)state;
+    for (int k = SL_SVC_AWS_EC2; k <= SL_SVC_PROCESS_STEP; k++) {
+        for (int m = SL_METRIC_AVAILABILITY; m <= SL_METRIC_DELETION; m++) {
+            svc.kind = (sl_service_kind)k;
+            obj.metric = (sl_metric)m;
+            memset(&e, 0, sizeof(e));
+            int rc = sl_objective_measurable(&svc, &obj, &e);
+            if ((rc == 0) != (want[k][m] == '1'))
+                fail_msg("%s / %s: rc %d (%s)", sl_service_kind_name(svc.kind),
+                         sl_metric_name(obj.metric), rc, e.msg);
+            if (rc != 0)
+                assert_string_equal(e.field, "metric");
+        }
+    }
+    /* aws.ec2: a percentage metric gives an error rate, and still availability */
+    svc.kind = SL_SVC_AWS_EC2;
+    svc.source = &cpu;
+    svc.n_source = 1;
+    obj.metric = SL_METRIC_ERROR_RATE;
+    assert_int_equal(sl_objective_measurable(&svc, &obj, NULL), 0);
+    obj.metric = SL_METRIC_AVAILABILITY;
+    assert_int_equal(sl_objective_measurable(&svc, &obj, NULL), 0);
+    obj.metric = SL_METRIC_RESPONSE_TIME;
+    assert_int_equal(sl_objective_measurable(&svc, &obj, &e), SL_EINVAL);
+    assert_non_null(strstr(e.msg, "CloudWatch metric CPUUtilization cannot measure objective o"));
+}
+
+/* URLs that curl's parser accepts and that carry nothing a ledger must not hold. */
+static void test_urls_accepted(void **state)
+{
+    static const char *const urls[] = {
+        "http://127.0.0.1:9090/",     "https://prometheus.internal:9090/api?x=%2F&y=1",
+        "http://[::1]:9090/",         "http://localhost",
+        "https://example.com/a%20b/", "http://127.0.0.1:65535/",
+    };
+    static const char base[] =
+        "apiVersion: slaledger/v1\nkind: Agreement\nmetadata: {name: p}\nspec:\n"
+        "  channel: c\n  consumer: a\n  provider: b\n"
+        "  period: {start: 2026-12-01T00:00:00Z, end: 2026-12-02T00:00:00Z}\n"
+        "  fee: {amount: \"10\", currency: EUR}\n"
+        "  services: [{name: s, kind: prometheus, source: {url: \"URL\"}}]\n"
+        "  oracles: {members: [o1]}\n"
+        "  objectives: [{name: up, metric: availability, interval: 1m, window: 1h,\n"
+        "    target: \">= 99%\", query: \"up\"}]\n";
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(urls) / sizeof(*urls); i++) {
+        char *doc = th_replace(base, "URL", urls[i]);
+        sl_agreement_spec *s = th_parse_ok(doc);
+        assert_string_equal(s->services[0].source[0].value, urls[i]);
+        sl_agreement_spec_free(s);
+        free(doc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -705,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_nesting_accepted), cmocka_unit_test(test_oracle_overrides),
         cmocka_unit_test(test_currencies),       cmocka_unit_test(test_names),
         cmocka_unit_test(test_utf8_text),        cmocka_unit_test(test_process_step_service),
+        cmocka_unit_test(test_measurable_table), cmocka_unit_test(test_urls_accepted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
