@@ -19,10 +19,11 @@ tmp=$(mktemp -d)
 . "${SL_SOURCE_DIR:?}/scripts/lib/node.sh"
 
 timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
+example_next_month aws-ec2-vm.yaml "$tmp/vm-web-01.yaml" # no past intervals to catch up
 start_node "$tmp/net/univie.yaml"
 port=${url##*:}
 
-timeout 300 python3 - "$port" "$tmp/net/tokens.txt" "$src/examples/aws-ec2-vm.yaml" \
+timeout 300 python3 - "$port" "$tmp/net/tokens.txt" "$tmp/vm-web-01.yaml" \
     "$src/examples/azure-vm.yaml" <<'EOF' ||
 import json, socket, sys
 
