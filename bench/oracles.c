@@ -507,8 +507,9 @@ static int section_sched(void)
         b.now = ob.time_ms;
         for (int k = 0; k < n_agr; k++) {
             for (size_t i = 0; i < specs[k]->n_services; i++) {
-                if (sl_sched_observe(s, "univie-aws", specs[k]->name, specs[k]->services[i].name,
-                                     &ob, 1, &err) != 0) {
+                sl_sched_push to = {"univie-aws", specs[k]->name, specs[k]->services[i].name,
+                                    "univie", "univie-mon"};
+                if (sl_sched_observe(s, &to, &ob, 1, &err) != 0) {
                     fprintf(stderr, "bench_oracles: observe: %s\n", err.msg);
                     return 1;
                 }

@@ -61,7 +61,14 @@ void sl__sched_say(sl_sched *s, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    s->cfg.log(s->cfg.arg, level, msg);
+    s->cfg.log(s->cfg.arg, level, msg, NULL, 0);
+}
+
+void sl__sched_log(sl_sched *s, int level, const char *msg, const sl_sched_log_field *fields,
+                   size_t n)
+{
+    if (s->cfg.log)
+        s->cfg.log(s->cfg.arg, level, msg, fields, n);
 }
 
 int64_t sl__sched_jitter(int64_t n)
@@ -192,6 +199,8 @@ static int local_oracle(const sl_sched *s, const char *name)
     return -1;
 }
 
+/* The first interval of o still reportable at now: its end + grace lies ahead by a margin
+ * that leaves time to measure and order it. */
 static int64_t first_reportable(const sl_sched *s, const agr *a, const sl_objective_spec *o,
                                 int64_t now)
 {
@@ -223,6 +232,64 @@ static int measurable(sl_sched *s, const agr *a, const sl_objective_spec *o)
     return 0;
 }
 
+/* How many entries an agreement's svcs has: one per service and local oracle (sched_obs.c). */
+static size_t svc_slots(const sl_sched *s, const sl_agreement_spec *sp)
+{
+    return (sp->n_services ? sp->n_services : 1) * (s->cfg.n_oracles ? s->cfg.n_oracles : 1);
+}
+
+/* Logs a catch-up line of t (info) with its context and the fields extra[0..n). */
+static void catchup_say(sl_sched *s, const task *t, const char *msg,
+                        const sl_sched_log_field *extra, size_t n)
+{
+    sl_sched_log_field f[8] = {
+        {"channel", t->a->channel, 0},
+        {"agreement", t->a->spec->name, 0},
+        {"objective", sl__task_objective(t)->name, 0},
+        {"oracle", s->cfg.oracles[t->oracle].name, 0},
+    };
+
+    for (size_t i = 0; i < n && i < 4; i++)
+        f[4 + i] = extra[i];
+    sl__sched_log(s, 1, msg, f, 4 + (n < 4 ? n : 4));
+}
+
+/* A task that starts (the node started, or its agreement became active) with closed intervals
+ * it has not handled: says how many it is catching up on, and remembers where that ends. */
+static void catchup_begin(sl_sched *s, task *t, int64_t now)
+{
+    const sl_objective_spec *o = sl__task_objective(t);
+    int64_t end = sl__align_down(now - s->cfg.delay_ms, o->interval_ms);
+    int64_t first = first_reportable(s, t->a, o, now);
+    int64_t from = t->next_ms > first ? t->next_ms : first;
+    char from_s[32], to_s[32];
+
+    if (end > t->a->spec->end_ms)
+        end = t->a->spec->end_ms;
+    if (from >= end)
+        return;
+    t->catchup_to = end;
+    t->catchup_n = (end - from) / o->interval_ms;
+    t->catchup_reported = 0;
+    sl_time_format(from, from_s, sizeof(from_s));
+    sl_time_format(end, to_s, sizeof(to_s));
+    sl_sched_log_field f[] = {{"intervals", NULL, t->catchup_n},
+                              {"missed", NULL, (from - t->next_ms) / o->interval_ms},
+                              {"from", from_s, 0},
+                              {"to", to_s, 0}};
+    catchup_say(s, t, "oracle catching up", f, 4);
+}
+
+/* Says that t has handled every interval it was catching up on. */
+static void catchup_end(sl_sched *s, task *t)
+{
+    sl_sched_log_field f[] = {{"intervals", NULL, t->catchup_n},
+                              {"reported", NULL, t->catchup_reported}};
+
+    t->catchup_to = 0;
+    catchup_say(s, t, "oracle caught up", f, 2);
+}
+
 static int task_add(sl_sched *s, agr *a, uint32_t o, uint32_t oracle, sl_error *err)
 {
     const sl_objective_spec *obj = &a->spec->objectives[o];
@@ -250,7 +317,7 @@ static int task_add(sl_sched *s, agr *a, uint32_t o, uint32_t oracle, sl_error *
     else if (rc)
         goto fail;
     if ((kind == SL_SVC_HTTP || kind == SL_SVC_PUSH || kind == SL_SVC_PROCESS_STEP) &&
-        (rc = sl__svc_attach(s, t)) != 0)
+        (rc = sl__svc_attach(s, t, err)) != 0)
         goto fail;
     if ((rc = sl__sched_heap_push(s, t, task_due(s, t))) != 0) {
         if (t->src)
@@ -259,6 +326,7 @@ static int task_add(sl_sched *s, agr *a, uint32_t o, uint32_t oracle, sl_error *
     }
     a->tasks[a->n_tasks++] = t;
     s->stats.tasks = ++s->n_tasks;
+    catchup_begin(s, t, sl__sched_now(s));
     return 0;
 fail:
     task_free(t);
@@ -300,11 +368,21 @@ static void agr_retire(sl_sched *s, size_t idx)
     s->agrs[idx] = s->agrs[--s->n_agrs];
     for (size_t i = a->n_tasks; i-- > 0;)
         task_drop(s, a->tasks[i]);
-    for (size_t i = 0; i < a->spec->n_services; i++) {
+    for (size_t i = 0; i < svc_slots(s, a->spec); i++) {
         if (a->svcs[i])
             sl__svc_drop(s, a->svcs[i]);
     }
     sl__agr_unref(a); /* the list's reference */
+}
+
+/* An agreement is no longer active: its observations will never be reported. */
+static void agr_forget(sl_sched *s, size_t idx)
+{
+    sl_error err = {0};
+
+    if (sl__state_obs_drop(s->state, s->agrs[idx]->channel, s->agrs[idx]->spec->name, &err) != 0)
+        sl__sched_say(s, 3, "oracle scheduler: %s", err.msg);
+    agr_retire(s, idx);
 }
 
 static int agr_add(sl_sched *s, const char *channel, const sl_agreement_spec *spec, int64_t now,
@@ -317,7 +395,7 @@ static int agr_add(sl_sched *s, const char *channel, const sl_agreement_spec *sp
         !(a = calloc(1, sizeof(*a))))
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
     if (sl_agreement_spec_dup(spec, &a->spec) != 0 ||
-        !(a->svcs = calloc(spec->n_services, sizeof(*a->svcs)))) {
+        !(a->svcs = calloc(svc_slots(s, spec), sizeof(*a->svcs)))) {
         sl_agreement_spec_free(a->spec);
         free(a);
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
@@ -351,7 +429,7 @@ int sl_sched_sync(sl_sched *s, const char *channel, const sl_agreement_spec *con
     }
     for (size_t i = s->n_agrs; i-- > 0;) {
         if (!s->agrs[i]->live && strcmp(s->agrs[i]->channel, channel) == 0)
-            agr_retire(s, i);
+            agr_forget(s, i);
     }
     pthread_mutex_unlock(&s->mu);
     sl_fetch_wakeup(s->fetch);
@@ -382,8 +460,11 @@ int sl__sched_gather(sl_sched *s, task *t, int64_t start, const int64_t *value, 
         r->item.end_ms = start + o->interval_ms;
         r->item.value = *value;
         s->stats.reported++;
+        t->catchup_reported++;
     }
     t->next_ms = next_ms;
+    if (t->catchup_to && next_ms >= t->catchup_to)
+        catchup_end(s, t);
     return 0;
 }
 
@@ -613,6 +694,7 @@ void sl_sched_step(sl_sched *s, int64_t wait_ms)
     if (__atomic_exchange_n(&s->refresh, 0, __ATOMIC_ACQ_REL) && s->cfg.refresh)
         s->cfg.refresh(s->cfg.arg);
     pthread_mutex_lock(&s->mu);
+    sl__svc_save_probes(s); /* before their readers run */
     now = sl__sched_now(s);
     while (s->n_heap > 0 && s->heap[0]->due_ms <= now) {
         task *t = s->heap[0];
@@ -632,6 +714,7 @@ void sl_sched_step(sl_sched *s, int64_t wait_ms)
     pthread_mutex_unlock(&s->mu);
     sl_fetch_poll(s->fetch, w < 0 ? 0 : w < wait_ms ? w : wait_ms);
     pthread_mutex_lock(&s->mu);
+    sl__svc_save_probes(s);
     sl__sched_flush(s, sl__sched_now(s));
     pthread_mutex_unlock(&s->mu);
 }
@@ -680,8 +763,10 @@ void sl_sched_free(sl_sched *s)
     sl_sched_stop(s);
     /* Whatever has a transfer in flight is freed by its callback when the fetch cancels it. */
     pthread_mutex_lock(&s->mu);
+    sl__svc_save_probes(s); /* what the probes found is kept for the next start */
     while (s->n_agrs > 0)
         agr_retire(s, s->n_agrs - 1);
+    sl__svc_save_probes(s); /* frees what could not be saved */
     pthread_mutex_unlock(&s->mu);
     sl_fetch_free(s->fetch);
     sl_token_cache_free(s->tokens);
@@ -689,6 +774,7 @@ void sl_sched_free(sl_sched *s)
     free(s->agrs);
     free(s->heap);
     free(s->ready);
+    free(s->unsaved);
     free(s->scratch);
     pthread_mutex_destroy(&s->mu);
     free(s);

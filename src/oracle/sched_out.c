@@ -119,6 +119,20 @@ static void submit_all(sl_sched *s, const sl_buf *txs)
     }
 }
 
+/* Deletes the observations the gathered items were the last to need, in the SQLite
+ * transaction that puts their reports in the outbox (ready is sorted: a task's entries are
+ * adjacent). */
+static int prune_observed(sl_sched *s, sl_error *err)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < s->n_ready && !rc; i++) {
+        if (s->ready[i].t->src && (i == 0 || s->ready[i - 1].t != s->ready[i].t))
+            rc = sl__svc_prune(s, s->ready[i].t->src, err);
+    }
+    return rc;
+}
+
 void sl__sched_flush(sl_sched *s, int64_t now)
 {
     sl_buf txs;
@@ -142,6 +156,8 @@ void sl__sched_flush(sl_sched *s, int64_t now)
             rc = sign_group(s, i, j, now, &txs, &err);
     }
     if (!rc)
+        rc = prune_observed(s, &err);
+    if (!rc)
         rc = sl__state_commit(s->state, &err);
     if (rc) {
         /* Nothing was written: every task goes back to where it was, to be redone. */
@@ -150,6 +166,10 @@ void sl__sched_flush(sl_sched *s, int64_t now)
             s->ready[i].t->next_ms = s->ready[i].prev_ms;
         sl__sched_say(s, 3, "oracle scheduler: cannot record reports: %s", err.msg);
     } else {
+        for (size_t i = 0; i < s->n_ready; i++) {
+            if (s->ready[i].t->src && (i == 0 || s->ready[i - 1].t != s->ready[i].t))
+                sl__svc_forget(s->ready[i].t->src);
+        }
         submit_all(s, &txs);
     }
     s->n_ready = 0;
