@@ -180,7 +180,8 @@ static void push_second(sl_sched *s, sl_agreement_spec **specs, int n_agr, int64
 
     for (int a = 0; a < n_agr; a++) {
         sl_observation o = {sec * 1000 + 100, (sec % 10) != (a % 10), 5, -1, -1};
-        if (sl_sched_observe(s, "univie-aws", specs[a]->name, "app", &o, 1, &err) != 0) {
+        sl_sched_push to = {"univie-aws", specs[a]->name, "app", "univie", "univie-mon"};
+        if (sl_sched_observe(s, &to, &o, 1, &err) != 0) {
             fprintf(stderr, "bench_penalty: observe: %s\n", err.msg);
             exit(1);
         }

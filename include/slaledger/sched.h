@@ -10,13 +10,18 @@
  * grace); http services are probed during each interval and pushed observations are collected
  * as they come, so intervals the node did not see stay unknown: they are not reported, and
  * the contract decides them with the other oracles' reports. Failed requests are retried with
- * exponential backoff and jitter while the deadline allows.
+ * exponential backoff and jitter while the deadline allows. Pushed observations are the
+ * pushing oracle's own: only that oracle's tasks read them; probe results are read by every
+ * local oracle named for the service.
  *
  * Never twice: before a report is submitted, the task's watermark (the first interval not yet
  * handled) and the signed transaction are written in one SQLite transaction to the state
  * file; the transaction stays in that outbox until the ledger holds it, and is resubmitted
- * (the same bytes, so the ledger's replay check makes that safe) after a restart. A crash can
- * therefore neither lose a measured interval that is still reportable nor report one twice.
+ * (the same bytes, so the ledger's replay check makes that safe) after a restart. What a
+ * probe measured and what sl_sched_observe accepted is in the state file before it is counted
+ * or acknowledged, and leaves it in the SQLite transaction that puts the report of its last
+ * interval in the outbox; a restart loads it back. A crash can therefore neither lose a
+ * measured or acknowledged interval that is still reportable nor report one twice.
  *
  * Thread-safety: sl_sched_start runs the scheduler on its own thread; sl_sched_sync,
  * sl_sched_observe and sl_sched_stats may be called from any thread. Without the thread
@@ -46,8 +51,16 @@ typedef int (*sl_sched_submit_cb)(void *arg, const char *channel, const uint8_t 
                                   sl_error *err);
 /** 1 when the channel's ledger holds transaction id, 0 when not, < 0 when it cannot tell. */
 typedef int (*sl_sched_known_cb)(void *arg, const char *channel, const uint8_t id[SL_HASH_LEN]);
-/** A log line: level 0 debug, 1 info, 2 warning, 3 error. */
-typedef void (*sl_sched_log_cb)(void *arg, int level, const char *msg);
+/** One key=value of a log line: the string s when it is not NULL, else the integer i. */
+typedef struct sl_sched_log_field {
+    const char *key;
+    const char *s;
+    int64_t i;
+} sl_sched_log_field;
+/** A log line: level 0 debug, 1 info, 2 warning, 3 error; fields[0..n) say what it is about
+ * (n may be 0). Everything is borrowed for the call. */
+typedef void (*sl_sched_log_cb)(void *arg, int level, const char *msg,
+                                const sl_sched_log_field *fields, size_t n);
 /** Asked on the scheduler's thread, after sl_sched_refresh, to call sl_sched_sync for every
  * channel (so that reading ledgers never happens on the thread that commits them). */
 typedef void (*sl_sched_refresh_cb)(void *arg);
@@ -104,16 +117,24 @@ typedef struct sl_observation {
     int64_t delay_ms;      /* delay (queueing, waiting) */
 } sl_observation;
 
+/** Where pushed observations go and who pushes them; strings borrowed. */
+typedef struct sl_sched_push {
+    const char *channel, *agreement, *service;
+    const char *org, *oracle; /* the pushing oracle member: organization and name */
+} sl_sched_push;
+
 /**
- * Records observations of service `service` of agreement `agreement` on channel. SL_ENOENT
- * when no task of this node measures that service (not active, not a push/process-step
- * service, or no local oracle named), SL_ETIME for an observation of an interval already
- * handled or in the future (more than 5 s ahead), SL_EINVAL for a negative time, SL_ENOMEM.
- * All or nothing.
+ * Records observations of service to->service of agreement to->agreement on to->channel,
+ * pushed by the local oracle (to->org, to->oracle): only that oracle's tasks read them. They
+ * are written to the state file (one SQLite transaction) before this returns 0. SL_EPERM when
+ * that oracle is not one of this node's or does not measure the service, SL_ENOENT when no
+ * task of this node measures that service (not active, not a push/process-step service, or no
+ * local oracle named), SL_ETIME for an observation of an interval already handled or in the
+ * future (more than 5 s ahead), SL_EINVAL for a negative time, SL_EBUSY when too many wait,
+ * SL_EIO when they cannot be written, SL_ENOMEM. All or nothing.
  */
-int sl_sched_observe(sl_sched *s, const char *channel, const char *agreement, const char *service,
-                     const sl_observation *obs, size_t n, sl_error *err)
-    __attribute__((warn_unused_result));
+int sl_sched_observe(sl_sched *s, const sl_sched_push *to, const sl_observation *obs, size_t n,
+                     sl_error *err) __attribute__((warn_unused_result));
 
 /** Counters since start, for /metrics and the bench. */
 typedef struct sl_sched_stats {

@@ -5,7 +5,8 @@
  * submits the signed reports to the channel's orderer, answers whether a ledger holds a
  * transaction (the scheduler's outbox), and routes the scheduler's log into the node's.
  * It also serves the push route, through which authenticated agents hand observations of push
- * and process-step services to the scheduler.
+ * and process-step services to the scheduler: a push is its caller's, an oracle member (same
+ * organization and name) whose key the node holds, and only that oracle reports it.
  *
  * Ownership: the node owns the scheduler and the oracle members. Thread-safety: the
  * scheduler's callbacks run on its thread and use only thread-safe ledger and orderer calls;
@@ -48,13 +49,20 @@ static int known_cb(void *arg, const char *channel, const uint8_t id[SL_HASH_LEN
     return rc == 0 ? 1 : rc == SL_ENOENT ? 0 : rc;
 }
 
-static void log_cb(void *arg, int level, const char *msg)
+static void log_cb(void *arg, int level, const char *msg, const sl_sched_log_field *fields,
+                   size_t n_fields)
 {
     static const sl_node_log_level levels[] = {SL_NODE_LOG_DEBUG, SL_NODE_LOG_INFO,
                                                SL_NODE_LOG_WARN, SL_NODE_LOG_ERROR};
+    sl_node_log_level lv = levels[level < 0 ? 0 : level > 3 ? 3 : level];
+    sl__log_field f[8];
     sl__node *n = arg;
+    size_t k = n_fields < 8 ? n_fields : 8;
 
-    sl__log_write(n->log, levels[level < 0 ? 0 : level > 3 ? 3 : level], msg, NULL, 0);
+    for (size_t i = 0; i < k; i++)
+        f[i] = fields[i].s ? SL__LOG_S(fields[i].key, fields[i].s)
+                           : SL__LOG_I(fields[i].key, fields[i].i);
+    sl__log_write(n->log, lv, msg, f, k);
 }
 
 /* Copies of the active agreements of one channel, read under the ledger's lock. */
@@ -91,10 +99,10 @@ static void refresh_cb(void *arg)
         active a = {0};
         sl_ledger_with_contract(n->channels[i].ledger, read_active, &a);
         if (a.nomem)
-            log_cb(n, 3, "oracle scheduler: out of memory reading agreements");
+            log_cb(n, 3, "oracle scheduler: out of memory reading agreements", NULL, 0);
         else if (sl_sched_sync(n->sched, n->channels[i].name, (const sl_agreement_spec *const *)a.v,
                                a.n) != 0)
-            log_cb(n, 3, "oracle scheduler: cannot take up the agreements");
+            log_cb(n, 3, "oracle scheduler: cannot take up the agreements", NULL, 0);
         for (size_t k = 0; k < a.n; k++)
             sl_agreement_spec_free(a.v[k]);
         free(a.v);
@@ -299,13 +307,13 @@ static int push_reply(sl__node *n, sl_req *req, sl_resp *resp, const char *chann
 {
     size_t count = json_array_size(list);
     sl_observation *obs = calloc(count, sizeof(*obs));
+    sl_sched_push to = {channel, req->params[0], req->params[1], req->caller.org, req->caller.user};
     sl_error err = {0};
 
     if (!obs)
         return sl_http_error(resp, 500, SL_ENOMEM, NULL, "out of memory");
     if (push_parse(list, obs, count, resp) == 0) {
-        if (sl_sched_observe(n->sched, channel, req->params[0], req->params[1], obs, count, &err) !=
-            0) {
+        if (sl_sched_observe(n->sched, &to, obs, count, &err) != 0) {
             sl_http_error(resp, sl_http_status_of(err.code), err.code, err.field, "%s", err.msg);
         } else {
             resp->status = 202;
@@ -314,6 +322,17 @@ static int push_reply(sl__node *n, sl_req *req, sl_resp *resp, const char *chann
     }
     free(obs);
     return resp->body.err;
+}
+
+/* The oracle member of this node the caller is: the same organization and name. NULL when the
+ * node holds no key of that oracle. */
+static const sl__member *caller_oracle(const sl__node *n, const sl_caller *c)
+{
+    for (size_t i = 0; i < n->n_oracles; i++) {
+        if (strcmp(n->oracles[i].name, c->user) == 0 && strcmp(n->oracles[i].cert.org, c->org) == 0)
+            return &n->oracles[i];
+    }
+    return NULL;
 }
 
 int sl__oracles_push(sl__node *n, sl_req *req, sl_resp *resp, const char *channel,
@@ -325,12 +344,18 @@ int sl__oracles_push(sl__node *n, sl_req *req, sl_resp *resp, const char *channe
     if (!(req->caller.role & SL_ROLE_ORACLE))
         return sl_http_error(resp, 403, SL_EPERM, "token",
                              "observations are pushed with an oracle-role token");
+    if (!n->sched)
+        return sl_http_error(resp, 404, SL_ENOENT, "service", "this node runs no oracles");
+    /* A push speaks for one oracle: the caller's own, which this node must sign for. */
+    if (!caller_oracle(n, &req->caller))
+        return sl_http_error(resp, 403, SL_EPERM, "token",
+                             "'%s' of %s is not an oracle this node holds the key of, so it "
+                             "cannot push observations here",
+                             req->caller.user, req->caller.org);
     if (agent && strcmp(agent, req->caller.user) != 0)
         return sl_http_error(resp, 403, SL_EPERM, "token",
                              "service %s takes observations from agent '%s' only", req->params[1],
                              agent);
-    if (!n->sched)
-        return sl_http_error(resp, 404, SL_ENOENT, "service", "this node runs no oracles");
     body = sl__api_json_body(req, resp);
     if (!body)
         return 0;

@@ -1,7 +1,14 @@
 /*
  * state.c: the scheduler's durable state, one SQLite file per node: the watermark of every
- * task (the first interval it has not handled) and the outbox of signed report transactions
- * not yet seen in a ledger.
+ * task (the first interval it has not handled), the outbox of signed report transactions
+ * not yet seen in a ledger, and the observations (probe results, pushed observations) of
+ * intervals not yet reported.
+ *
+ * An observation is written before the API acknowledges it or a task counts it (a push batch
+ * in one SQLite transaction, the probes of a round in another), and deleted in the SQLite
+ * transaction that writes the report of its last interval to the outbox, so a crash loses
+ * neither. Probe results are kept under oracle "" (every local oracle reads them), pushed
+ * observations under the pushing oracle's name.
  *
  * A report is written to the outbox together with the watermarks it advances, in one SQLite
  * transaction, before it is submitted; it leaves the outbox once its ledger holds it (or it
@@ -18,6 +25,7 @@
 struct sl__state {
     sqlite3 *db;
     sqlite3_stmt *get_wm, *set_wm, *add_out, *del_out, *list_out;
+    sqlite3_stmt *add_obs, *list_obs, *prune_obs, *drop_obs;
 };
 
 static const char schema[] =
@@ -27,38 +35,59 @@ static const char schema[] =
     " objective TEXT NOT NULL, oracle TEXT NOT NULL, next_ms INTEGER NOT NULL,"
     " PRIMARY KEY(channel, agreement, objective, oracle)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS outbox(id BLOB PRIMARY KEY, channel TEXT NOT NULL,"
-    " expires_ms INTEGER NOT NULL, tx BLOB NOT NULL);";
+    " expires_ms INTEGER NOT NULL, tx BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS observation(channel TEXT NOT NULL, agreement TEXT NOT NULL,"
+    " service TEXT NOT NULL, oracle TEXT NOT NULL, time_ms INTEGER NOT NULL, ok INTEGER NOT NULL,"
+    " response_ms INTEGER NOT NULL, processing_ms INTEGER NOT NULL, delay_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS observation_by_time"
+    " ON observation(channel, agreement, service, oracle, time_ms);";
+
+/* Prepared once, in the order of the statement pointers of struct sl__state. */
+static const char *const statements[] = {
+    "SELECT next_ms FROM watermark WHERE channel=?1 AND agreement=?2 AND objective=?3"
+    " AND oracle=?4",
+    "INSERT OR REPLACE INTO watermark VALUES(?1,?2,?3,?4,?5)",
+    "INSERT OR IGNORE INTO outbox VALUES(?1,?2,?3,?4)",
+    "DELETE FROM outbox WHERE id=?1",
+    "SELECT id, channel, expires_ms, tx FROM outbox",
+    "INSERT INTO observation VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    "SELECT time_ms, ok, response_ms, processing_ms, delay_ms FROM observation"
+    " WHERE channel=?1 AND agreement=?2 AND service=?3 AND oracle=?4 ORDER BY time_ms LIMIT ?5",
+    "DELETE FROM observation WHERE channel=?1 AND agreement=?2 AND service=?3 AND oracle=?4"
+    " AND time_ms<?5",
+    "DELETE FROM observation WHERE channel=?1 AND agreement=?2",
+};
 
 static int db_error(sqlite3 *db, sl_error *err, const char *what)
 {
     return sl_error_set(err, SL_EIO, "state", "%s: %s", what, sqlite3_errmsg(db));
 }
 
+/* The statement pointers of st, in the order of statements[]. */
+static sqlite3_stmt **stmt_slot(sl__state *st, size_t i)
+{
+    sqlite3_stmt **slots[] = {&st->get_wm,   &st->set_wm,    &st->add_out,
+                              &st->del_out,  &st->list_out,  &st->add_obs,
+                              &st->list_obs, &st->prune_obs, &st->drop_obs};
+    return slots[i];
+}
+
 int sl__state_open(const char *path, sl__state **out, sl_error *err)
 {
     sl__state *st = calloc(1, sizeof(*st));
-    int rc = 0;
+    int ok;
 
     *out = NULL;
     if (!st)
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-            SQLITE_OK ||
-        sqlite3_busy_timeout(st->db, 5000) != SQLITE_OK ||
-        sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db,
-                           "SELECT next_ms FROM watermark WHERE channel=?1 AND agreement=?2"
-                           " AND objective=?3 AND oracle=?4",
-                           -1, &st->get_wm, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO watermark VALUES(?1,?2,?3,?4,?5)", -1,
-                           &st->set_wm, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO outbox VALUES(?1,?2,?3,?4)", -1,
-                           &st->add_out, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "DELETE FROM outbox WHERE id=?1", -1, &st->del_out, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "SELECT id, channel, expires_ms, tx FROM outbox", -1,
-                           &st->list_out, NULL) != SQLITE_OK) {
-        rc = db_error(st->db, err, path);
+    ok = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
+             SQLITE_OK &&
+         sqlite3_busy_timeout(st->db, 5000) == SQLITE_OK &&
+         sqlite3_exec(st->db, schema, NULL, NULL, NULL) == SQLITE_OK;
+    for (size_t i = 0; ok && i < sizeof(statements) / sizeof(statements[0]); i++)
+        ok = sqlite3_prepare_v2(st->db, statements[i], -1, stmt_slot(st, i), NULL) == SQLITE_OK;
+    if (!ok) {
+        int rc = db_error(st->db, err, path);
         sl__state_close(st);
         return rc;
     }
@@ -70,11 +99,8 @@ void sl__state_close(sl__state *st)
 {
     if (!st)
         return;
-    sqlite3_finalize(st->get_wm);
-    sqlite3_finalize(st->set_wm);
-    sqlite3_finalize(st->add_out);
-    sqlite3_finalize(st->del_out);
-    sqlite3_finalize(st->list_out);
+    for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
+        sqlite3_finalize(*stmt_slot(st, i));
     sqlite3_close(st->db);
     free(st);
 }
@@ -181,4 +207,68 @@ int sl__state_outbox_each(sl__state *st, sl__outbox_cb cb, void *arg, sl_error *
         rc = db_error(st->db, err, "reading the outbox");
     sqlite3_reset(st->list_out);
     return rc;
+}
+
+/* Binds the four key columns of a service's observations. */
+static void bind_obs_key(sqlite3_stmt *s, const sl__obs_key *k)
+{
+    sqlite3_bind_text(s, 1, k->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, k->agreement, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, k->service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, k->oracle, -1, SQLITE_STATIC);
+}
+
+int sl__state_obs_add(sl__state *st, const sl__obs_key *k, const sl_observation *obs, size_t n,
+                      sl_error *err)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < n && !rc; i++) {
+        bind_obs_key(st->add_obs, k);
+        sqlite3_bind_int64(st->add_obs, 5, obs[i].time_ms);
+        sqlite3_bind_int(st->add_obs, 6, obs[i].ok != 0);
+        sqlite3_bind_int64(st->add_obs, 7, obs[i].response_ms);
+        sqlite3_bind_int64(st->add_obs, 8, obs[i].processing_ms);
+        sqlite3_bind_int64(st->add_obs, 9, obs[i].delay_ms);
+        rc = run(st, st->add_obs, err, "writing an observation");
+    }
+    return rc;
+}
+
+int sl__state_obs_load(sl__state *st, const sl__obs_key *k, size_t max, sl_observation **v,
+                       size_t *n, size_t *cap, sl_error *err)
+{
+    sqlite3_stmt *q = st->list_obs;
+    int rc = 0, s;
+
+    bind_obs_key(q, k);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)max);
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (sl_reserve(v, cap, *n + 1, sizeof(**v)) != 0) {
+            rc = sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        (*v)[(*n)++] = (sl_observation){sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1),
+                                        sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
+                                        sqlite3_column_int64(q, 4)};
+    }
+    if (!rc && s != SQLITE_DONE)
+        rc = db_error(st->db, err, "reading observations");
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc;
+}
+
+int sl__state_obs_prune(sl__state *st, const sl__obs_key *k, int64_t before_ms, sl_error *err)
+{
+    bind_obs_key(st->prune_obs, k);
+    sqlite3_bind_int64(st->prune_obs, 5, before_ms);
+    return run(st, st->prune_obs, err, "deleting reported observations");
+}
+
+int sl__state_obs_drop(sl__state *st, const char *channel, const char *agreement, sl_error *err)
+{
+    sqlite3_bind_text(st->drop_obs, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st->drop_obs, 2, agreement, -1, SQLITE_STATIC);
+    return run(st, st->drop_obs, err, "deleting an agreement's observations");
 }

@@ -2,8 +2,9 @@
 # node_oracles.sh: a node's oracles end to end, as an operator runs them. `slaledger init`
 # makes the network; a CloudWatch stand-in (tool_cloudwatch, checking SigV4 with the
 # placeholder key of init's secrets file) serves an EC2 instance whose status check fails for
-# fifteen seconds; a loopback target (tool_targets) is flipped down for a while; an agent pushes
-# response times with univie-mon's token. One agreement watches all three with three oracles
+# fifteen seconds; a loopback target (tool_targets) is flipped down for a while; agents push
+# response times with univie-mon's and aws-mon's tokens (a push is reported by the pushing
+# oracle only, and the quorum is two). One agreement watches all three with three oracles
 # (univie-mon, aws-mon, watchdog-mon, all run by this node) at 5 s (CloudWatch) and 2 s
 # intervals. The test checks
 # that the oracles' signed reports become decided intervals with the right outcomes (the
@@ -23,6 +24,11 @@ api() { # USER METHOD PATH [BODY]: prints the body, then the status on its own l
 }
 
 timeout 60 "$bin" init "$net" >/dev/null
+# init makes univie-mon's token only: one for aws-mon, the second pushing oracle.
+aws_mon="slt_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+printf '    - {user: aws-mon, org: aws, role: oracle, sha256: "%s"}\n' \
+    "$(printf '%s' "$aws_mon" | sha256sum | cut -d' ' -f1)" >>"$net/tokens.yaml"
+printf 'aws-mon aws oracle %s\n' "$aws_mon" >>"$net/tokens.txt"
 printf 'AKIAPLACEHOLDER00000 placeholder-for-local-stand-ins-only\n' >"$tmp/aws-keys"
 cat >"$tmp/cw-script" <<'EOF'
 i-0abc123 StatusCheckFailed default 0
@@ -89,16 +95,32 @@ out=$(api univie-mon POST /v1/agreements/watch/services/app/observations \
     '{"observations":[{"time":"x"}]}')
 [ "$(tail -n1 <<<"$out")" = 400 ] || fail "bad time accepted: $out"
 
-# 30 s of pushes (every 0.5 s: 40, 80, ..., cycling), the site flipped down from 6 s to 12 s.
-for i in $(seq 60); do
+# 30 s of pushes (every 0.5 s: 40, 80, ..., cycling), the site flipped down from 6 s to 12 s and
+# the node restarted at 20 s, by the clock rather than by the count of pushes (a loaded machine
+# makes each push slower).
+loop0=$(date +%s%3N)
+down=0 up=0 restarted=0 i=0
+while [ $(($(date +%s%3N) - loop0)) -lt 30000 ]; do
+    i=$((i + 1))
     ms=$(($(date +%s%3N)))
-    api univie-mon POST /v1/agreements/watch/services/app/observations \
-        "{\"observations\":[{\"time_ms\":$ms,\"response_ms\":$((i % 4 * 40 + 40))}]}" \
-        >"$tmp/push.out"
-    [ "$(tail -n1 "$tmp/push.out")" = 202 ] || fail "push refused: $(cat "$tmp/push.out")"
-    [ "$i" = 12 ] && curl -sS -m 5 -X POST "http://127.0.0.1:$tg/flip?up=0" >/dev/null
-    [ "$i" = 24 ] && curl -sS -m 5 -X POST "http://127.0.0.1:$tg/flip?up=1" >/dev/null
-    [ "$i" = 40 ] && { stop_node; start_node "$net/univie.yaml"; }
+    for who in univie-mon aws-mon; do
+        api $who POST /v1/agreements/watch/services/app/observations \
+            "{\"observations\":[{\"time_ms\":$ms,\"response_ms\":$((i % 4 * 40 + 40))}]}" \
+            >"$tmp/push.out"
+        [ "$(tail -n1 "$tmp/push.out")" = 202 ] || fail "push refused: $(cat "$tmp/push.out")"
+    done
+    el=$(($(date +%s%3N) - loop0))
+    if [ "$down" = 0 ] && [ "$el" -ge 6000 ]; then
+        curl -sS -m 5 -X POST "http://127.0.0.1:$tg/flip?up=0" >/dev/null
+        down=1
+    elif [ "$up" = 0 ] && [ "$el" -ge 12000 ]; then
+        curl -sS -m 5 -X POST "http://127.0.0.1:$tg/flip?up=1" >/dev/null
+        up=1
+    elif [ "$restarted" = 0 ] && [ "$el" -ge 20000 ]; then
+        stop_node
+        start_node "$net/univie.yaml"
+        restarted=1
+    fi
     sleep 0.5
 done
 sleep 5 # the last intervals close, wait out the delay, and are ordered

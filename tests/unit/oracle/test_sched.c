@@ -2,7 +2,9 @@
  * test_sched.c: the oracle scheduler with a fake clock, a fake orderer (submitted transactions
  * are collected and decoded) and a fake ledger (a set of known ids). Pushed observations are
  * the source, so no network is involved: what is checked is which intervals get reported, by
- * whom, with which values, and that nothing is reported twice, across restarts too.
+ * whom, with which values, that a push is reported by the pushing oracle only, and that
+ * nothing is reported twice or lost, across restarts too (a restart is a new scheduler on the
+ * same state file: the old one kept nothing anywhere else).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "slaledger/sched.h"
 #include "slaledger/tx.h"
@@ -130,12 +133,38 @@ static int teardown(void **state)
     return 0;
 }
 
-static void observe(world *w, int64_t t, int ok, int64_t response_ms, int expect)
+/* Pushes one observation of app/step1 as local oracle k (0 univie-mon, 1 aws-mon). */
+static void observe_as(world *w, int k, int64_t t, int ok, int64_t response_ms, int expect)
 {
     sl_observation o = {t, ok, response_ms, -1, -1};
+    sl_sched_push to = {"univie-aws", "app", "step1", w->oracles[k].cert->org, w->oracles[k].name};
     sl_error err = {0};
 
-    assert_int_equal(sl_sched_observe(w->s, "univie-aws", "app", "step1", &o, 1, &err), expect);
+    assert_int_equal(sl_sched_observe(w->s, &to, &o, 1, &err), expect);
+}
+
+/* The same observation pushed by both local oracles' agents. */
+static void observe(world *w, int64_t t, int ok, int64_t response_ms, int expect)
+{
+    observe_as(w, 0, t, ok, response_ms, expect);
+    observe_as(w, 1, t, ok, response_ms, expect);
+}
+
+/* How many observations the state file keeps. */
+static int stored_observations(const world *w)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    int n = -1;
+
+    assert_int_equal(sqlite3_open_v2(w->state, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM observation", -1, &q, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
 }
 
 /* The item of tx i for objective name, or NULL. */
@@ -160,8 +189,9 @@ static void test_reports_closed_intervals_once_per_oracle(void **state)
     observe(w, NT0 + 60 * NSEC, 1, 1, SL_ETIME); /* the future */
     observe(w, -1, 1, 1, SL_EINVAL);
     sl_observation o = {NT0, 1, 1, -1, -1};
+    sl_sched_push nope = {"univie-aws", "app", "nope", "univie", "univie-mon"};
     sl_error err = {0};
-    assert_int_equal(sl_sched_observe(w->s, "univie-aws", "app", "nope", &o, 1, &err), SL_ENOENT);
+    assert_int_equal(sl_sched_observe(w->s, &nope, &o, 1, &err), SL_ENOENT);
 
     sl_sched_step(w->s, 0); /* the interval has not closed: nothing */
     assert_int_equal(w->n_tx, 0);
@@ -274,9 +304,12 @@ static void test_agreement_leaving_drops_its_tasks(void **state)
 
 static int logged_errors;
 
-static void count_errors(void *arg, int level, const char *msg)
+static void count_errors(void *arg, int level, const char *msg, const sl_sched_log_field *f,
+                         size_t n)
 {
     (void)arg;
+    (void)f;
+    (void)n;
     if (level == 3) {
         logged_errors++;
         assert_non_null(strstr(msg, "cannot measure it"));
@@ -336,6 +369,154 @@ static void test_unmeasurable_objective_is_left_idle(void **state)
     sl_agreement_spec_free(spec);
 }
 
+static void test_push_is_reported_by_the_pushing_oracle_only(void **state)
+{
+    static const char other[] =
+        "apiVersion: slaledger/v1\nkind: Agreement\nmetadata: {name: solo}\nspec:\n"
+        "  channel: univie-aws\n  consumer: univie\n  provider: aws\n"
+        "  period: {start: 2026-12-01T00:00:00Z, end: 2026-12-01T01:00:00Z}\n"
+        "  fee: {amount: \"100.00\", currency: EUR}\n  grace: 1m\n"
+        "  services: [{name: step1, kind: push}]\n"
+        "  oracles: {members: [univie-mon, watchdog], quorum: 1}\n"
+        "  objectives: [{name: up, service: step1, metric: availability, interval: 10s,\n"
+        "    window: 1h, target: \">= 99%\"}]\n";
+    world *w = *state;
+    sl_agreement_spec *solo = NULL;
+    sl_observation o = {NT0 + 1 * NSEC, 0, 10, -1, -1};
+    sl_error err = {0};
+    sl_diags d = {0};
+
+    /* aws-mon's agent says the step failed; univie-mon's agent says nothing. */
+    observe_as(w, 1, NT0 + 1 * NSEC, 0, 10, 0);
+    w->now = NT0 + 12 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 1);
+    assert_string_equal(w->tx[0]->tx.cert.subject, "aws-mon");
+    assert_int_equal(item(w, 0, "up", NT0)->value, 0);
+
+    /* Not one of this node's oracles: the same name in another organization, or no key. */
+    sl_sched_push forged = {"univie-aws", "app", "step1", "aws", "univie-mon"};
+    assert_int_equal(sl_sched_observe(w->s, &forged, &o, 1, &err), SL_EPERM);
+    assert_non_null(strstr(err.msg, "univie-mon"));
+    sl_sched_push stranger = {"univie-aws", "app", "step1", "watchdog", "watchdog"};
+    assert_int_equal(sl_sched_observe(w->s, &stranger, &o, 1, &err), SL_EPERM);
+
+    /* A local oracle the agreement does not name for the service. */
+    assert_int_equal(sl_sla_parse(other, sizeof(other) - 1, "solo.yaml", &solo, &d), 0);
+    const sl_agreement_spec *both[] = {w->spec, solo};
+    assert_int_equal(sl_sched_sync(w->s, "univie-aws", both, 2), 0);
+    sl_sched_push aws_solo = {"univie-aws", "solo", "step1", "aws", "aws-mon"};
+    o.time_ms = w->now;
+    assert_int_equal(sl_sched_observe(w->s, &aws_solo, &o, 1, &err), SL_EPERM);
+    assert_non_null(strstr(err.msg, "does not measure"));
+    sl_sched_push univie_solo = {"univie-aws", "solo", "step1", "univie", "univie-mon"};
+    assert_int_equal(sl_sched_observe(w->s, &univie_solo, &o, 1, &err), 0);
+    sl_agreement_spec_free(solo);
+}
+
+static void test_restart_keeps_acknowledged_observations(void **state)
+{
+    world *w = *state;
+
+    /* Acknowledged, then the node dies before the interval closes: the observations are in
+     * the state file, so the restarted scheduler reports them. */
+    observe_as(w, 0, NT0 + 1 * NSEC, 1, 100, 0);
+    observe_as(w, 0, NT0 + 2 * NSEC, 0, -1, 0);
+    observe_as(w, 0, NT0 + 3 * NSEC, 1, 300, 0);
+    assert_int_equal(stored_observations(w), 3);
+    sl_sched_free(w->s);
+    w->now = NT0 + 12 * NSEC;
+    open_sched(w);
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 1);
+    assert_string_equal(w->tx[0]->tx.cert.subject, "univie-mon");
+    assert_int_equal(item(w, 0, "up", NT0)->value, 666666);
+    assert_int_equal(item(w, 0, "p95", NT0)->value, 300);
+
+    /* Reported (the report is in the outbox): the observations are gone from the state file,
+     * and a further restart neither reports them again nor refuses new ones. */
+    assert_int_equal(stored_observations(w), 0);
+    sl_sched_free(w->s);
+    open_sched(w);
+    observe_as(w, 0, NT0 + 4 * NSEC, 1, 10, SL_ETIME);
+    observe_as(w, 0, NT0 + 11 * NSEC, 1, 10, 0);
+    w->now = NT0 + 22 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2);
+    assert_null(item(w, 1, "up", NT0));
+    assert_int_equal(item(w, 1, "up", NT0 + 10 * NSEC)->value, 1000000);
+}
+
+/* The catch-up lines logged: message and fields, as "msg k=v ..." strings. */
+static char logged[16][256];
+static size_t n_logged;
+
+static void keep_info(void *arg, int level, const char *msg, const sl_sched_log_field *f, size_t n)
+{
+    char *line;
+    size_t len;
+
+    (void)arg;
+    if (level != 1 || strncmp(msg, "oracle ca", 9) != 0 || n_logged == 16)
+        return;
+    line = logged[n_logged++];
+    snprintf(line, sizeof(logged[0]), "%s", msg);
+    for (size_t i = 0; i < n; i++) {
+        len = strlen(line);
+        if (f[i].s)
+            snprintf(line + len, sizeof(logged[0]) - len, " %s=%s", f[i].key, f[i].s);
+        else
+            snprintf(line + len, sizeof(logged[0]) - len, " %s=%lld", f[i].key, (long long)f[i].i);
+    }
+}
+
+static size_t count_logged(const char *needle)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n_logged; i++)
+        k += strstr(logged[i], needle) != NULL;
+    return k;
+}
+
+static void test_catch_up_is_logged(void **state)
+{
+    world *w = *state;
+    sl_sched_config c = {0};
+    sl_error err = {0};
+
+    w->now = NT0 + 12 * NSEC;
+    sl_sched_step(w->s, 0); /* handles the first interval */
+    sl_sched_free(w->s);
+
+    /* Down for 88 s with a one-minute grace: of the intervals since, three are past their
+     * deadline and five can still be reported. */
+    w->now = NT0 + 100 * NSEC;
+    n_logged = 0;
+    c.state_path = w->state;
+    c.oracles = w->oracles;
+    c.n_oracles = 2;
+    c.delay_ms = 2000;
+    c.timeout_ms = 1000;
+    c.submit = submit_cb;
+    c.known = known_cb;
+    c.clock = clock_cb;
+    c.log = keep_info;
+    c.arg = w;
+    assert_int_equal(sl_sched_new(&c, &w->s, &err), 0);
+    const sl_agreement_spec *one = w->spec;
+    assert_int_equal(sl_sched_sync(w->s, "univie-aws", &one, 1), 0);
+    /* one per task: two objectives, two oracles */
+    assert_int_equal(count_logged("oracle catching up channel=univie-aws agreement=app"), 4);
+    assert_int_equal(count_logged("objective=p95 oracle=aws-mon intervals=5 missed=3 "
+                                  "from=2026-12-01T00:00:40Z to=2026-12-01T00:01:30Z"),
+                     1);
+    assert_int_equal(count_logged("oracle caught up"), 0);
+    sl_sched_step(w->s, 0);
+    assert_int_equal(count_logged("oracle caught up"), 4);
+    assert_int_equal(count_logged("objective=up oracle=univie-mon intervals=5 reported=0"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +527,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_downtime_past_the_deadline_is_missed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agreement_leaving_drops_its_tasks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmeasurable_objective_is_left_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_is_reported_by_the_pushing_oracle_only, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_restart_keeps_acknowledged_observations, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catch_up_is_logged, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
