@@ -9,14 +9,14 @@
 
 int sl__observe_can(sl_service_kind k, sl_metric m)
 {
-    sl_service_spec svc = {.kind = k};
+    sl_service_spec service = {.kind = k};
     sl_objective_spec obj = {.metric = m};
 
     /* What a probe or an agent's observations can give is the SLA layer's table; checks are
      * never read from observations. */
     if (k != SL_SVC_HTTP && k != SL_SVC_PUSH && k != SL_SVC_PROCESS_STEP)
         return 0;
-    return !sl_metric_is_check(m) && sl_objective_measurable(&svc, &obj, NULL) == 0;
+    return !sl_metric_is_check(m) && sl_objective_measurable(&service, &obj, NULL) == 0;
 }
 
 static int cmp_i64(const void *a, const void *b)
