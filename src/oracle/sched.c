@@ -71,6 +71,7 @@ struct task {
     svc *src;           /* probed or pushed service (the probed one for TASK_PROBE); NULL for
                            history sources */
     int64_t next_ms;    /* first interval not handled */
+    int64_t now_end;    /* sl_sched_measure_now: handle up to here without the delay; 0: none */
     int64_t due_ms;
     int64_t backoff_ms;
     size_t heap_pos; /* SIZE_MAX when not in the heap */
@@ -566,6 +567,8 @@ static int gather_samples(sl_sched *s, task *t, const sl_measure *m)
             rc = gather(s, t, x->start_ms, NULL, x->start_ms + step);
             continue;
         }
+        if (!x->known && x->start_ms + step + s->cfg.delay_ms > now_ms(s))
+            break; /* asked early (sl_sched_measure_now): the source may still publish it */
         if (!x->known) {
             s->stats.unknown++;
             say(s, 0, "%s/%s/%s: %s interval at %lld unknown: %s", t->a->channel, t->a->spec->name,
@@ -763,7 +766,10 @@ static void task_run(sl_sched *s, task *t, int64_t now)
     const sl_agreement_spec *sp = t->a->spec;
     int64_t end = align_down(now - s->cfg.delay_ms, o->interval_ms);
     int64_t first = first_reportable(s, t->a, o, now);
+    int64_t due;
 
+    if (t->now_end > end)
+        end = t->now_end;
     if (end > sp->end_ms)
         end = sp->end_ms;
     if (t->next_ms < first) {
@@ -780,6 +786,7 @@ static void task_run(sl_sched *s, task *t, int64_t now)
     if (t->next_ms >= sp->end_ms)
         return; /* the period is over: the task has nothing left to do */
     if (t->next_ms < end && !t->src) {
+        t->now_end = 0;
         measure_start(s, t, end, now);
         return;
     }
@@ -787,8 +794,11 @@ static void task_run(sl_sched *s, task *t, int64_t now)
         end = align_down(t->src->probe_time, o->interval_ms); /* wait for that probe */
     if (t->next_ms < end && gather_observed(s, t, end) != 0)
         say(s, 3, "oracle scheduler: out of memory");
+    if (t->next_ms >= t->now_end)
+        t->now_end = 0;
     /* Waiting for a probe in flight: look again shortly rather than spin. */
-    if (heap_push(s, t, task_due(s, t) > now ? task_due(s, t) : now + 100) != 0)
+    due = t->now_end ? now : task_due(s, t);
+    if (heap_push(s, t, due > now ? due : now + 100) != 0)
         say(s, 3, "oracle scheduler: out of memory");
 }
 
@@ -1182,6 +1192,70 @@ int sl_sched_observe(sl_sched *s, const char *channel, const char *agreement, co
     }
 out:
     pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* What sl_sched_measure_now makes of report task t at now; t becomes due at once when queued. */
+static int now_one(sl_sched *s, task *t, int64_t now, sl_sched_now *e)
+{
+    const sl_objective_spec *o = objective_of(t);
+    int64_t end = align_down(now, o->interval_ms);
+
+    memset(e, 0, sizeof(*e));
+    sl_strfmt(e->objective, sizeof(e->objective), "%s", o->name);
+    sl_strfmt(e->oracle, sizeof(e->oracle), "%s", s->cfg.oracles[t->oracle].name);
+    e->from_ms = t->next_ms;
+    if (end > t->a->spec->end_ms)
+        end = t->a->spec->end_ms;
+    e->status = SL_SCHED_NOW_NONE;
+    if (end - o->interval_ms < t->a->spec->start_ms)
+        return 0;
+    e->start_ms = end - o->interval_ms;
+    e->end_ms = end;
+    if (t->next_ms >= end)
+        e->status = SL_SCHED_NOW_DONE;
+    else if (t->busy)
+        e->status = SL_SCHED_NOW_RUNNING;
+    else if (t->now_end >= end)
+        e->status = SL_SCHED_NOW_PENDING;
+    if (e->status != SL_SCHED_NOW_NONE)
+        return 0;
+    heap_remove(s, t);
+    if (heap_push(s, t, now) != 0)
+        return SL_ENOMEM;
+    t->now_end = end;
+    e->status = SL_SCHED_NOW_QUEUED;
+    return 0;
+}
+
+int sl_sched_measure_now(sl_sched *s, const char *channel, const char *agreement, sl_sched_now *out,
+                         size_t cap, size_t *n, sl_error *err)
+{
+    int64_t now = now_ms(s);
+    int rc = 0;
+
+    *n = 0;
+    pthread_mutex_lock(&s->mu);
+    agr *a = agr_find(s, channel, agreement);
+    if (!a || a->n_tasks == 0) {
+        rc = sl_error_set(err, SL_ENOENT, "agreement",
+                          "no oracle of this node measures %s/%s (it is not active, or names "
+                          "none of this node's oracles)",
+                          channel, agreement);
+        goto out;
+    }
+    for (size_t i = 0; i < a->n_tasks && !rc; i++) {
+        sl_sched_now e;
+        rc = now_one(s, a->tasks[i], now, &e);
+        if (!rc && i < cap)
+            out[i] = e;
+    }
+    *n = a->n_tasks;
+    if (rc)
+        sl_error_set(err, rc, NULL, "out of memory");
+out:
+    pthread_mutex_unlock(&s->mu);
+    sl_fetch_wakeup(s->fetch);
     return rc;
 }
 
