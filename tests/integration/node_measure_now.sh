@@ -31,6 +31,14 @@ metric() { # NAME: the node's value of metric NAME (0 before it exists)
     curl -sS -m 5 "$url/metrics" | awk -v m="$1" '$1 == m {print $2; f=1} END {if (!f) print 0}'
 }
 
+at_least() { # NAME N: whether metric NAME has reached N
+    [ "$(metric "$1")" -ge "$2" ] 2>/dev/null
+}
+
+past() { # MS: whether the clock has passed MS (ms since the epoch)
+    [ "$(date +%s%3N)" -ge "$1" ]
+}
+
 timeout 60 "$bin" init "$net" >/dev/null
 start_tool targets tg
 printf 'AKIAPLACEHOLDER00000 placeholder-for-local-stand-ins-only\n' >"$tmp/aws-keys"
@@ -80,10 +88,8 @@ as alice agreement apply "$tmp/ping.yaml" >/dev/null || fail "propose"
 as bob agreement accept ping >/dev/null || fail "accept"
 
 # The first probe, then the close of the interval it fell in.
-wait_for 30 "the first probe" sh -c "[ \"\$(curl -sS -m 5 '$url/metrics' |
-    awk '\$1 == \"slaledger_oracle_probes_total\" {print \$2}')\" -ge 1 ] 2>/dev/null"
-boundary=$((($(date +%s%3N) / 10000 + 1) * 10000))
-wait_for 15 "the probed interval to close" sh -c "[ \$(date +%s%3N) -ge $boundary ]"
+wait_for 30 "the first probe" at_least slaledger_oracle_probes_total 1
+wait_for 15 "the probed interval to close" past $((($(date +%s%3N) / 10000 + 1) * 10000))
 
 # PUT: both oracles measure the interval that just closed, now.
 code=$(put alice ping)
@@ -161,12 +167,11 @@ code=$(put alice vm)
     fail "PUT vm: HTTP $code: $(cat "$tmp/put.json")"
 from=$(pyjson 'd["measurements"][0]["from"]')
 wait_for 30 "the stand-in to be asked by both oracles" \
-    sh -c "[ \"\$(curl -sS -m 5 '$url/metrics' |
-    awk '\$1 == \"slaledger_oracle_requests_total\" {print \$2}')\" -ge $((asked + 2)) ]"
+    at_least slaledger_oracle_requests_total $((asked + 2))
 code=$(put alice vm)
-[ "$code" = 202 ] &&
-    [ "$(pyjson '{(m["status"], m["from"]) for m in d["measurements"]}')" = "{('queued', '$from')}" ] ||
-    fail "PUT vm again: the intervals without data were recorded: HTTP $code: $(cat "$tmp/put.json")"
+[ "$code" = 202 ] && [ "$(pyjson 'all(m["status"] == "queued" and m["from"] == "'"$from"'"
+    for m in d["measurements"])')" = True ] ||
+    fail "PUT vm again: intervals without data were recorded: $code $(cat "$tmp/put.json")"
 
 stop_node
 timeout 120 "$bin" ledger verify "$net/data/univie-aws.db" >/dev/null || fail "ledger audit"
