@@ -14,7 +14,9 @@
  * oracle) into one transaction, written with the advanced watermarks to the state file, and
  * submitted. Items of a task are never gathered twice because its watermark moves past them
  * in memory when they are gathered and on disk in the same SQLite transaction that keeps the
- * report in the outbox.
+ * report in the outbox. sl_sched_measure_now only makes an agreement's tasks due at once and
+ * lets that run go up to the latest closed interval (`now_end`) instead of stopping `delay`
+ * before now; the watermark rules stay the same.
  *
  * Locking: `mu` guards agreements, services, tasks, the heap and the counters. The scheduler
  * thread holds it except while it waits in sl_fetch_poll; callbacks take it. Objects removed
