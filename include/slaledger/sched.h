@@ -24,8 +24,8 @@
  * measured or acknowledged interval that is still reportable nor report one twice.
  *
  * Thread-safety: sl_sched_start runs the scheduler on its own thread; sl_sched_sync,
- * sl_sched_observe and sl_sched_stats may be called from any thread. Without the thread
- * (tests, benches), one thread calls sl_sched_step.
+ * sl_sched_observe, sl_sched_measure_now and sl_sched_stats may be called from any thread.
+ * Without the thread (tests, benches), one thread calls sl_sched_step.
  */
 #ifndef SLALEDGER_SCHED_H
 #define SLALEDGER_SCHED_H
@@ -135,6 +135,43 @@ typedef struct sl_sched_push {
  */
 int sl_sched_observe(sl_sched *s, const sl_sched_push *to, const sl_observation *obs, size_t n,
                      sl_error *err) __attribute__((warn_unused_result));
+
+/** What sl_sched_measure_now found for one task (an objective and a local oracle). */
+typedef enum sl_sched_now_status {
+    SL_SCHED_NOW_QUEUED = 1, /* due now: [from_ms, end_ms) is measured and reported at once */
+    SL_SCHED_NOW_PENDING,    /* an earlier call queued it and it has not run yet */
+    SL_SCHED_NOW_RUNNING,    /* a request to its history source is in flight; its result is
+                                reported when it ends, later intervals by the schedule */
+    SL_SCHED_NOW_DONE,       /* the latest closed interval was measured already (reported, or
+                                found unknown): it is never measured twice */
+    SL_SCHED_NOW_NONE,       /* no interval of the objective has closed yet */
+} sl_sched_now_status;
+
+typedef struct sl_sched_now {
+    char objective[SL_IDENT_NAME_CAP];
+    char oracle[SL_IDENT_NAME_CAP];
+    int64_t from_ms;  /* the first interval not yet measured (the task's watermark) */
+    int64_t start_ms; /* the latest closed interval [start_ms, end_ms) (both 0 for NONE) */
+    int64_t end_ms;
+    sl_sched_now_status status;
+} sl_sched_now;
+
+/**
+ * Measures the closed intervals of agreement `agreement` on channel that its tasks have not
+ * handled yet, up to the latest closed one, now rather than `delay` after they close: every
+ * such task becomes due at once and its report is signed and submitted as the schedule's
+ * would be (asynchronously, on the scheduler's thread). The watermark keeps its promise: an
+ * interval already handled is not measured again (SL_SCHED_NOW_DONE). Observed services
+ * (probes, pushes) use what the node holds; a push for an interval measured this way is
+ * refused afterwards as already reported. A history source is asked at once too, but an
+ * interval it has no value for yet, within `delay` of its close, is left to the schedule
+ * rather than recorded unknown.
+ * Fills out[0..cap) with one entry per task and sets *n to the number of tasks (which may
+ * exceed cap). 0, or SL_ENOENT when no task of this node measures the agreement (not active
+ * on channel, or no objective names a local oracle), or SL_ENOMEM.
+ */
+int sl_sched_measure_now(sl_sched *s, const char *channel, const char *agreement, sl_sched_now *out,
+                         size_t cap, size_t *n, sl_error *err) __attribute__((warn_unused_result));
 
 /** Counters since start, for /metrics and the bench. */
 typedef struct sl_sched_stats {

@@ -1,11 +1,11 @@
 /*
- * cmd_agreement.c: `slaledger agreement apply|accept|deposit|list|show|events`, an agreement's
- * life through a node's REST API (docs/api.md): propose a document, accept it as the
- * counter-party, fund the escrow, list what the caller may see, show the statement, and list
- * the agreement's events. Each subcommand is one HTTP request (client.c); writes are signed by
- * the node as the calling user. Text output is aligned tables with amounts in decimals and
- * times in RFC 3339; --json prints the API's answer. Output and exit codes: docs/cli.md.
- * Not thread-safe (stdio).
+ * cmd_agreement.c: `slaledger agreement apply|accept|reject|deposit|list|show|events`, an
+ * agreement's life through a node's REST API (docs/api.md): propose a document, accept it as
+ * the counter-party or reject it, fund the escrow, list what the caller may see, show the
+ * statement, and list the agreement's events. Each subcommand is one HTTP request (client.c);
+ * writes are signed by the node as the calling user. Text output is aligned tables with
+ * amounts in decimals and times in RFC 3339; --json prints the API's answer. Output and exit
+ * codes: docs/cli.md. Not thread-safe (stdio).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +54,7 @@ out:
     return rc;
 }
 
-/* ---- accept and deposit ---- */
+/* ---- accept, reject and deposit ---- */
 
 static void accept_usage(FILE *out)
 {
@@ -97,6 +97,27 @@ static int cmd_accept(int argc, char **argv)
     if ((rc = sl__cli_parse(&spec, argc, argv, &nargs)) >= 0)
         return rc;
     return post_agreement(spec.command, &o, argv[1], "accept", NULL, "accepted");
+}
+
+static void reject_usage(FILE *out)
+{
+    fprintf(out, "usage: slaledger agreement reject NAME [--node URL] [--token TOKEN] [--json]\n\n"
+                 "Rejects the proposed agreement NAME as either party (the proposer withdraws\n"
+                 "it, the counter-party declines it): the node signs the rejection as the caller.\n"
+                 "A rejected agreement can never be accepted.\n\n"
+                 "options:\n" SL__CLIENT_OPTS_HELP "\n" SL__CLIENT_EXIT_HELP);
+}
+
+static int cmd_reject(int argc, char **argv)
+{
+    sl__client_opts o;
+    const sl__opt opts[] = {SL__CLIENT_OPTS(o)};
+    const sl__cli_spec spec = {"agreement reject", reject_usage, opts, 3, 1, 1};
+    int nargs, rc;
+
+    if ((rc = sl__cli_parse(&spec, argc, argv, &nargs)) >= 0)
+        return rc;
+    return post_agreement(spec.command, &o, argv[1], "reject", NULL, "rejected");
 }
 
 static void deposit_usage(FILE *out)
@@ -413,6 +434,7 @@ static int cmd_events(int argc, char **argv)
 static const sl_cmd agreement_commands[] = {
     {"apply", cmd_apply, "propose an agreement document"},
     {"accept", cmd_accept, "accept a proposed agreement as its counter-party"},
+    {"reject", cmd_reject, "reject a proposed agreement (either party)"},
     {"deposit", cmd_deposit, "fund an agreement's escrow (the consumer)"},
     {"list", cmd_list, "list the agreements the caller may see"},
     {"show", cmd_show, "show an agreement's statement: money and compliance per window"},

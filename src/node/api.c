@@ -359,6 +359,22 @@ static int accept(void *ctx, sl_req *req, sl_resp *resp)
     return sl__api_submit_reply(n, ch, u, &t, req->params[0], resp);
 }
 
+/* POST /v1/agreements/{name}/reject: either party declines the proposal for good. */
+static int reject(void *ctx, sl_req *req, sl_resp *resp)
+{
+    sl__node *n = ctx;
+    const sl__member *u = sl__api_acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
+    if (!u)
+        return 0;
+    sl__agr_view v;
+    sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 0);
+    if (!ch)
+        return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
+    sl_tx t = {.type = SL_TX_REJECT};
+    sl_strfmt(t.agreement, sizeof(t.agreement), "%s", req->params[0]);
+    return sl__api_submit_reply(n, ch, u, &t, req->params[0], resp);
+}
+
 static int deposit(void *ctx, sl_req *req, sl_resp *resp)
 {
     sl__node *n = ctx;
@@ -676,6 +692,7 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "POST", "/v1/agreements", 0, sl__api_propose, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}", 0, sl__api_show_agreement, n);
     rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/accept", 0, accept, n);
+    rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/reject", 0, reject, n);
     rc |= sl_http_route(h, "POST", "/v1/agreements/{name}/deposit", 0, deposit, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/services", 0, services, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}/history", 0, history, n);

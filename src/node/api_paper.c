@@ -2,8 +2,8 @@
  * api_paper.c: the seed paper's routes, /aws/services and /azure/services. The prototype kept
  * one record per monitored service of a provider under a key. Here a key is an agreement with
  * that provider; its record is the agreement's services and statement. GET lists, POST
- * proposes an agreement document (whose provider must be the route's), and GET /{key} shows
- * one.
+ * proposes an agreement document (whose provider must be the route's), GET /{key} shows one,
+ * and PUT /{key} has the node's oracles measure its latest closed intervals now.
  *
  * Thread-safety: handlers run concurrently on the HTTP threads.
  */
@@ -51,7 +51,30 @@ static int paper_add(void *ctx, sl_req *req, sl_resp *resp)
             return sl_http_error(resp, 400, SL_EINVAL, "spec.provider",
                                  "this route takes %s agreements, not %s", p->provider, provider);
     }
-    return sl__api_propose(p->node, req, resp);
+    return sl__api_propose(p->node, req, resp); /* which reports any document error in full */
+}
+
+/* PUT /{key}: the prototype's update, which fetched the service's latest closed interval from
+ * the provider's monitoring and wrote it to the ledger. Here the node's oracles measure the
+ * agreement's closed intervals now instead of at their scheduled time; only the agreement's
+ * consumer and provider may ask, and the scheduler's watermark keeps every interval measured
+ * once however often they do. */
+static int paper_measure(void *ctx, sl_req *req, sl_resp *resp)
+{
+    const sl__paper *p = ctx;
+    const sl_caller *c = &req->caller;
+    sl__agr_view v;
+    sl__channel *ch = sl__api_find_agreement(p->node, c, req->params[0], &v, 0);
+
+    if (!ch || strcmp(v.provider, p->provider) != 0)
+        return sl_http_error(resp, 404, SL_ENOENT, "key", "no %s service '%s'", p->provider,
+                             req->params[0]);
+    if (!(c->role & (SL_ROLE_CONSUMER | SL_ROLE_PROVIDER)) ||
+        (strcmp(c->org, v.consumer) != 0 && strcmp(c->org, v.provider) != 0))
+        return sl_http_error(resp, 403, SL_EPERM, "token",
+                             "only the consumer or the provider of '%s' may have it measured",
+                             req->params[0]);
+    return sl__oracles_measure_now(p->node, resp, ch->name, req->params[0]);
 }
 
 int sl__api_paper_register(sl__node *n)
@@ -67,6 +90,7 @@ int sl__api_paper_register(sl__node *n)
         rc |= sl_http_route(h, "GET", base, 0, paper_list, &n->paper[i]);
         rc |= sl_http_route(h, "POST", base, 0, paper_add, &n->paper[i]);
         rc |= sl_http_route(h, "GET", one, 0, paper_show, &n->paper[i]);
+        rc |= sl_http_route(h, "PUT", one, 0, paper_measure, &n->paper[i]);
     }
     return rc;
 }

@@ -121,6 +121,10 @@ void sl__oracles_metrics(sl__node *n);
  * agent is the service's only allowed pushing user, or NULL. */
 int sl__oracles_push(sl__node *n, sl_req *req, sl_resp *resp, const char *channel,
                      const char *agent);
+/** Serves PUT /{provider}/services/{key}: the node's oracles measure agreement `agreement` on
+ * channel now (sl_sched_measure_now); 202 with what each task does, 409/422 when nothing is
+ * left to measure or no oracle of the node measures it. The caller was authorized already. */
+int sl__oracles_measure_now(sl__node *n, sl_resp *resp, const char *channel, const char *agreement);
 
 /* console.c */
 /** Registers GET /, /console/{file} and /console/vendor/{file}. 0 or SL_ENOMEM. */

@@ -5,8 +5,9 @@
  * submits the signed reports to the channel's orderer, answers whether a ledger holds a
  * transaction (the scheduler's outbox), and routes the scheduler's log into the node's.
  * It also serves the push route, through which authenticated agents hand observations of push
- * and process-step services to the scheduler: a push is its caller's, an oracle member (same
- * organization and name) whose key the node holds, and only that oracle reports it.
+ * and process-step services to the scheduler (a push is its caller's, an oracle member, same
+ * organization and name, whose key the node holds, and only that oracle reports it), and the
+ * seed paper's PUT, which has the scheduler measure an agreement's latest closed intervals now.
  *
  * Ownership: the node owns the scheduler and the oracle members. Thread-safety: the
  * scheduler's callbacks run on its thread and use only thread-safe ledger and orderer calls;
@@ -366,5 +367,102 @@ int sl__oracles_push(sl__node *n, sl_req *req, sl_resp *resp, const char *channe
     else
         rc = push_reply(n, req, resp, channel, list);
     json_decref(body);
+    return rc;
+}
+
+/* ---- PUT /aws/services/{key}, PUT /azure/services/{key} ---- */
+
+static const char *now_status_name(sl_sched_now_status st)
+{
+    switch (st) {
+    case SL_SCHED_NOW_QUEUED:
+        return "queued";
+    case SL_SCHED_NOW_PENDING:
+        return "pending";
+    case SL_SCHED_NOW_RUNNING:
+        return "running";
+    case SL_SCHED_NOW_DONE:
+        return "already_measured";
+    case SL_SCHED_NOW_NONE:
+        break;
+    }
+    return "not_closed";
+}
+
+static json_t *now_json(const sl_sched_now *e)
+{
+    char from[40], start[40], end[40];
+
+    sl_time_format(e->from_ms, from, sizeof(from));
+    sl_time_format(e->start_ms, start, sizeof(start));
+    sl_time_format(e->end_ms, end, sizeof(end));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "objective", e->objective, "oracle",
+                     e->oracle, "status", now_status_name(e->status), "from", from, "start",
+                     e->status == SL_SCHED_NOW_NONE ? NULL : start, "end",
+                     e->status == SL_SCHED_NOW_NONE ? NULL : end);
+}
+
+/* The answer when nothing was queued now: what the first task says, as an error. */
+static int now_refusal(sl_resp *resp, const char *agreement, const sl_sched_now *v, size_t n)
+{
+    char start[40], end[40];
+
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].status != SL_SCHED_NOW_DONE)
+            continue;
+        sl_time_format(v[i].start_ms, start, sizeof(start));
+        sl_time_format(v[i].end_ms, end, sizeof(end));
+        return sl_http_error(resp, 409, SL_EDUP, "key",
+                             "%s: the latest closed interval of %s, %s to %s, was already "
+                             "measured by oracle %s; an interval is never measured twice",
+                             agreement, v[i].objective, start, end, v[i].oracle);
+    }
+    return sl_http_error(resp, 422, SL_ETIME, "key", "%s: no interval has closed yet", agreement);
+}
+
+int sl__oracles_measure_now(sl__node *n, sl_resp *resp, const char *channel, const char *agreement)
+{
+    size_t cap =
+        SL_MAX_OBJECTIVES * (n->n_oracles < SL_MAX_ORACLES ? n->n_oracles : SL_MAX_ORACLES);
+    sl_sched_now *v = n->sched ? calloc(cap, sizeof(*v)) : NULL;
+    json_t *list = json_array();
+    size_t count = 0, queued = 0;
+    sl_error err = {0};
+    int rc = 0;
+
+    if (!n->sched) {
+        rc = sl_http_error(resp, 409, SL_ESTATE, "key",
+                           "this node runs no oracles: it cannot measure %s", agreement);
+        goto out;
+    }
+    if (!v || !list) {
+        rc = SL_ENOMEM;
+        goto out;
+    }
+    if (sl_sched_measure_now(n->sched, channel, agreement, v, cap, &count, &err) != 0) {
+        rc = sl_http_error(resp, err.code == SL_ENOENT ? 409 : 0,
+                           err.code == SL_ENOENT ? SL_ESTATE : err.code, err.field, "%s", err.msg);
+        goto out;
+    }
+    if (count > cap)
+        count = cap;
+    for (size_t i = 0; i < count; i++) {
+        queued += v[i].status == SL_SCHED_NOW_QUEUED || v[i].status == SL_SCHED_NOW_PENDING ||
+                  v[i].status == SL_SCHED_NOW_RUNNING;
+        if (json_array_append_new(list, now_json(&v[i])) != 0) {
+            rc = SL_ENOMEM;
+            goto out;
+        }
+    }
+    if (!queued) {
+        rc = now_refusal(resp, agreement, v, count);
+        goto out;
+    }
+    rc = sl__api_reply(resp, 202,
+                       json_pack("{s:s, s:s, s:O}", "agreement", agreement, "channel", channel,
+                                 "measurements", list));
+out:
+    json_decref(list);
+    free(v);
     return rc;
 }

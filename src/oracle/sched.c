@@ -16,7 +16,9 @@
  * oracle) into one transaction, written with the advanced watermarks to the state file, and
  * submitted. Items of a task are never gathered twice because its watermark moves past them
  * in memory when they are gathered and on disk in the same SQLite transaction that keeps the
- * report in the outbox.
+ * report in the outbox. sl_sched_measure_now (sched_now.c) only makes an agreement's tasks due
+ * at once and lets that run go up to the latest closed interval (`now_end`) instead of stopping
+ * `delay` before now; the watermark rules stay the same.
  *
  * Locking: `mu` guards agreements, services, tasks, the heap and the counters. The scheduler
  * thread holds it except while it waits in sl_fetch_poll; callbacks take it. Objects removed
@@ -482,6 +484,8 @@ static int gather_samples(sl_sched *s, task *t, const sl_measure *m)
             rc = sl__sched_gather(s, t, x->start_ms, NULL, x->start_ms + step);
             continue;
         }
+        if (!x->known && x->start_ms + step + s->cfg.delay_ms > sl__sched_now(s))
+            break; /* asked early (sl_sched_measure_now): the source may still publish it */
         if (!x->known) {
             s->stats.unknown++;
             sl__sched_say(s, 0, "%s/%s/%s: %s interval at %lld unknown: %s", t->a->channel,
@@ -616,7 +620,10 @@ static void task_run(sl_sched *s, task *t, int64_t now)
     const sl_agreement_spec *sp = t->a->spec;
     int64_t end = sl__align_down(now - s->cfg.delay_ms, o->interval_ms);
     int64_t first = first_reportable(s, t->a, o, now);
+    int64_t due;
 
+    if (t->now_end > end)
+        end = t->now_end;
     if (end > sp->end_ms)
         end = sp->end_ms;
     if (t->next_ms < first) {
@@ -633,6 +640,7 @@ static void task_run(sl_sched *s, task *t, int64_t now)
     if (t->next_ms >= sp->end_ms)
         return; /* the period is over: the task has nothing left to do */
     if (t->next_ms < end && !t->src) {
+        t->now_end = 0;
         measure_start(s, t, end, now);
         return;
     }
@@ -640,8 +648,11 @@ static void task_run(sl_sched *s, task *t, int64_t now)
         end = sl__align_down(t->src->probe_time, o->interval_ms); /* wait for that probe */
     if (t->next_ms < end && sl__svc_gather(s, t, end) != 0)
         sl__sched_say(s, 3, "oracle scheduler: out of memory");
+    if (t->next_ms >= t->now_end)
+        t->now_end = 0;
     /* Waiting for a probe in flight: look again shortly rather than spin. */
-    if (sl__sched_heap_push(s, t, task_due(s, t) > now ? task_due(s, t) : now + 100) != 0)
+    due = t->now_end ? now : task_due(s, t);
+    if (sl__sched_heap_push(s, t, due > now ? due : now + 100) != 0)
         sl__sched_say(s, 3, "oracle scheduler: out of memory");
 }
 

@@ -116,13 +116,14 @@ struct task {
     int kind;
     struct sl_sched *sched;
     agr *a;
-    uint32_t objective;       /* TASK_REPORT */
-    uint32_t oracle;          /* index into the config's oracles */
-    svc *src;                 /* probed or pushed service (the probed one for TASK_PROBE); NULL for
-                                 history sources */
-    int64_t next_ms;          /* first interval not handled */
-    int64_t catchup_to;       /* catching up on the intervals before this; 0 when not */
-    int64_t catchup_n;        /* ... this many of them */
+    uint32_t objective; /* TASK_REPORT */
+    uint32_t oracle;    /* index into the config's oracles */
+    svc *src;           /* probed or pushed service (the probed one for TASK_PROBE); NULL for
+                           history sources */
+    int64_t next_ms;    /* first interval not handled */
+    int64_t now_end;    /* sl_sched_measure_now: handle up to here without the delay; 0: none */
+    int64_t catchup_to; /* catching up on the intervals before this; 0 when not */
+    int64_t catchup_n;  /* ... this many of them */
     int64_t catchup_reported; /* ... of which it has reported so far */
     int64_t due_ms;
     int64_t backoff_ms;

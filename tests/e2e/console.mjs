@@ -298,6 +298,7 @@ async function afterwards() {
     await page.locator('[data-testid=open-proposed]').click();
     await page.locator('[data-status=proposed]').first().waitFor();
     check((await page.locator('[data-testid=accept]').count()) === 0, 'the proposer is offered to sign again');
+    check((await page.locator('[data-testid=reject]').innerText()).includes('Withdraw'), 'the proposer is not offered to withdraw');
   });
 
   await step('bob (aws, provider) sees the proposal and signs it', async () => {
@@ -309,6 +310,7 @@ async function afterwards() {
     await page.locator('[data-testid=agreement-shop-e2e]').click();
     await page.locator('#proposal').waitFor();
     check(/site/.test(await page.locator('#proposal').innerText()), 'the proposal does not show its service');
+    check((await page.locator('[data-testid=reject]').innerText()).trim() === 'Reject', 'the counter-party is not offered to reject');
     await page.locator('[data-testid=accept]').click();
     const dialog = page.locator('dialog[open]');
     await dialog.waitFor();

@@ -36,9 +36,9 @@ for cmd in agreement service wallet; do
     sl 0 - "$cmd" --help
     has "usage: slaledger $cmd"
 done
-for sub in "agreement apply" "agreement accept" "agreement deposit" "agreement list" \
-    "agreement show" "agreement events" "service list" "service history" "wallet show" \
-    "wallet issue" "wallet withdraw"; do
+for sub in "agreement apply" "agreement accept" "agreement reject" "agreement deposit" \
+    "agreement list" "agreement show" "agreement events" "service list" "service history" \
+    "wallet show" "wallet issue" "wallet withdraw"; do
     # shellcheck disable=SC2086
     sl 0 - $sub --help
     has "usage: slaledger $sub"
@@ -169,6 +169,18 @@ sl 1 carol wallet show univie
 has "no wallet of 'univie'" err
 sl 0 bob wallet show aws
 has '^wallet of aws: no balances$'
+
+# --- rejecting a proposal: the counter-party declines it for good ---
+sed 's/^  name: vm-web-01$/  name: vm-web-02/' "$tmp/vm-web-01.yaml" >"$tmp/vm-web-02.yaml"
+sl 0 alice agreement apply "$tmp/vm-web-02.yaml"
+sl 1 carol agreement reject vm-web-02
+has 'HTTP 404' err
+sl 0 bob agreement reject vm-web-02
+has '^agreement vm-web-02 rejected: channel univie-aws, transaction [0-9a-f]{64}, block [0-9]+$'
+sl 1 bob agreement accept vm-web-02
+has 'rejected, not proposed' err
+sl 0 alice agreement show vm-web-02
+has '^agreement vm-web-02 \(rejected\) on channel univie-aws$'
 
 # --- a clean stop ---
 stop_node

@@ -159,6 +159,32 @@ stop_node
 start_node "$tmp/net/univie.yaml"
 call 200 GET /v1/agreements/vm-web-01 "$alice"
 jcheck 'd["status"] == "active" and d["escrow"] == "1000.00"'
+
+# --- rejecting a proposal: either party, for good; others cannot ---
+sed 's/^  name: vm-web-01$/  name: vm-web-02/' "$tmp/vm-web-01.yaml" >"$tmp/vm-web-02.yaml"
+call 201 POST /v1/agreements "$alice" --data-binary "@$tmp/vm-web-02.yaml"
+call 404 POST /v1/agreements/vm-web-02/reject "$carol"
+call 403 POST /v1/agreements/vm-web-02/reject "$dave"
+call 404 POST /v1/agreements/nope/reject "$bob"
+call 201 POST /v1/agreements/vm-web-02/reject "$bob"
+jcheck 'd["code"] == "valid" and d["agreement"] == "vm-web-02"'
+call 200 GET /v1/agreements/vm-web-02 "$alice"
+jcheck 'd["status"] == "rejected"'
+call 409 POST /v1/agreements/vm-web-02/accept "$bob"
+jcheck 'd["error"]["code"] == "ESTATE" and "rejected" in d["error"]["message"]'
+call 409 POST /v1/agreements/vm-web-02/reject "$alice"
+call 409 POST /v1/agreements/vm-web-01/reject "$bob"
+jcheck '"active" in d["error"]["message"]'
+
+# --- the seed paper's PUT: parties only; nothing to measure before the period starts ---
+call 404 PUT /aws/services/vm-web-01 "$carol"
+call 404 PUT /azure/services/vm-web-01 "$alice"
+call 403 PUT /aws/services/vm-web-01 "$dave"
+call 422 PUT /aws/services/vm-web-01 "$bob"
+jcheck 'd["error"]["code"] == "ETIME"'
+call 409 PUT /aws/services/vm-web-02 "$alice"
+jcheck 'd["error"]["code"] == "ESTATE"'
+
 stop_node
 timeout 60 "$bin" ledger verify "$tmp/net/data/univie-aws.db" >/dev/null || fail "audit failed"
 echo "ok"

@@ -82,6 +82,7 @@ export const api = {
     request('GET', `/v1/agreements/${enc(name)}/history${query(params)}`).then((d) => d.events || []),
   propose: (doc) => request('POST', '/v1/agreements', {body: doc, type: 'application/yaml'}),
   accept: (name) => request('POST', `/v1/agreements/${enc(name)}/accept`, {body: ''}),
+  reject: (name) => request('POST', `/v1/agreements/${enc(name)}/reject`, {body: ''}),
   deposit: (name, amount) =>
     request('POST', `/v1/agreements/${enc(name)}/deposit`, {body: JSON.stringify({amount})}),
   wallet: (org, token) => request('GET', `/v1/wallets/${enc(org)}`, {token}),

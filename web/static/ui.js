@@ -51,6 +51,7 @@ export function stat(label, value, {note, tone, testid} = {}) {
 const STATUS_TONE = {
   active: 'good',
   proposed: 'warn',
+  rejected: 'bad',
   accepted: 'info',
   closed: 'muted',
   valid: 'good',
@@ -66,7 +67,7 @@ export function pill(text, tone, attrs = {}) {
 }
 
 export function statusPill(status) {
-  const label = {proposed: 'Proposed', active: 'Active', closed: 'Closed'}[status] || status;
+  const label = {proposed: 'Proposed', active: 'Active', closed: 'Closed', rejected: 'Rejected'}[status] || status;
   return pill(label, STATUS_TONE[status], {'data-status': status});
 }
 

@@ -128,7 +128,7 @@ const REASON = {
   refund: 'Refund to the consumer',
 };
 
-const ACTIVITY_KINDS = ['proposed', 'activated', 'deposited', 'violation', 'penalty', 'dispute', 'settlement', 'refund', 'window_closed', 'closed'];
+const ACTIVITY_KINDS = ['proposed', 'rejected', 'activated', 'deposited', 'violation', 'penalty', 'dispute', 'settlement', 'refund', 'window_closed', 'closed'];
 
 function activityText(e, st) {
   const obj = (st.objectives || []).find((o) => o.name === e.objective);
@@ -136,6 +136,8 @@ function activityText(e, st) {
   switch (e.kind) {
     case 'proposed':
       return 'Proposed';
+    case 'rejected':
+      return 'Rejected: the proposal can no longer be signed';
     case 'activated':
       return 'Signed by both parties: active';
     case 'deposited':
@@ -305,11 +307,15 @@ export async function agreementDetail(main, [name], app) {
     if (st.status === 'proposed' && party && me.role !== 'auditor' && !signedByMe(st)) {
       out.push(button('Review and sign', {kind: 'primary', iconName: 'shield', onclick: accept, attrs: {'data-testid': 'accept'}}));
     }
+    // Either party may decline a proposal: the counter-party rejects it, the proposer withdraws it.
+    if (st.status === 'proposed' && party && me.role !== 'auditor') {
+      out.push(button(signedByMe(st) ? 'Withdraw proposal' : 'Reject', {onclick: reject, attrs: {'data-testid': 'reject'}}));
+    }
     const owed = Number(st.fee) - Number(st.deposited);
     if (st.status !== 'closed' && me.org === st.consumer && me.role === 'consumer' && owed > 0) {
       out.push(button('Fund escrow', {kind: st.status === 'active' ? 'primary' : 'secondary', onclick: deposit, attrs: {'data-testid': 'deposit'}}));
     }
-    if (d.services.length && st.status !== 'proposed') out.push(linkButton('Services & charts', `#/services/${enc(name)}/${enc(d.services[0].name)}`, {iconName: 'services', attrs: {'data-testid': 'open-services'}}));
+    if (d.services.length && st.status !== 'proposed' && st.status !== 'rejected') out.push(linkButton('Services & charts', `#/services/${enc(name)}/${enc(d.services[0].name)}`, {iconName: 'services', attrs: {'data-testid': 'open-services'}}));
     out.push(button('Statement', {iconName: 'download', onclick: () => download(`${name}.statement.json`, JSON.stringify(st, null, 2)), attrs: {'aria-label': 'Download the statement as JSON'}}));
     return out;
   }
@@ -332,6 +338,20 @@ export async function agreementDetail(main, [name], app) {
       confirm: async () => {
         const r = await api.accept(name);
         toast('Agreement signed', `${name} · transaction ${f.shortHash(r.transaction, 8)}`, 'good');
+      },
+    });
+    await refresh();
+  }
+
+  async function reject() {
+    const mine = signedByMe(d.st);
+    await confirmDialog({
+      title: mine ? 'Withdraw proposal' : 'Reject agreement',
+      tone: 'danger',
+      body: h('p', null, `You ${mine ? 'withdraw' : 'reject'} ${name} ${app.me.user ? `as ${app.me.user} of ${app.me.org}` : `for ${app.me.org}`}. The ledger records it, and the proposal can never be signed afterwards: nothing is measured and no money moves. A new proposal needs another name.`),
+      confirm: async () => {
+        const r = await api.reject(name);
+        toast(mine ? 'Proposal withdrawn' : 'Agreement rejected', `${name} · transaction ${f.shortHash(r.transaction, 8)}`, 'warn');
       },
     });
     await refresh();
@@ -406,7 +426,7 @@ export async function agreementDetail(main, [name], app) {
       stat('Settled', f.money(st.settled, cur), {note: `to ${st.provider}`, testid: 'stat-settled'}),
     );
 
-    const objectives = (st.objectives || []).length ? h('div', {class: 'objectives'}, st.objectives.map((o) => objectiveCard(o, st, now))) : null;
+    const objectives = (st.objectives || []).length && st.status !== 'rejected' ? h('div', {class: 'objectives'}, st.objectives.map((o) => objectiveCard(o, st, now))) : null;
 
     const penaltyTable = table(
       [
@@ -464,11 +484,12 @@ export async function agreementDetail(main, [name], app) {
       header,
       proposal,
       finalStatement,
-      st.status !== 'proposed' ? stats : null,
+      st.status === 'rejected' ? alert('error', 'Rejected', 'A party declined this proposal. It is not binding: nothing is measured and no money moves.') : null,
+      st.status !== 'proposed' && st.status !== 'rejected' ? stats : null,
       objectives ? h('h2', {class: 'section-title'}, 'Compliance') : null,
       objectives,
-      st.status !== 'proposed' ? card('Penalties paid', penaltyTable, {id: 'penalties', description: 'Paid from the escrow to the consumer the moment a breach is certain: when even a perfect rest of the window could no longer meet the target.'}) : null,
-      st.status !== 'proposed' ? card('Escrow and settlements', billing, {id: 'billing', description: 'Each billing window’s share of the fee goes to the provider when the window closes, less the penalties paid in it.'}) : null,
+      st.status !== 'proposed' && st.status !== 'rejected' ? card('Penalties paid', penaltyTable, {id: 'penalties', description: 'Paid from the escrow to the consumer the moment a breach is certain: when even a perfect rest of the window could no longer meet the target.'}) : null,
+      st.status !== 'proposed' && st.status !== 'rejected' ? card('Escrow and settlements', billing, {id: 'billing', description: 'Each billing window’s share of the fee goes to the provider when the window closes, less the penalties paid in it.'}) : null,
       card('Activity', activityList, {id: 'activity'}),
     );
   }

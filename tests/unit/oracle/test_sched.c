@@ -302,6 +302,68 @@ static void test_agreement_leaving_drops_its_tasks(void **state)
     observe(w, NT0 + 1 * NSEC, 1, 1, SL_ENOENT);
 }
 
+/* sl_sched_measure_now for every task into out[0..4), which must be all of them. */
+static void measure_now(world *w, sl_sched_now out[4], sl_sched_now_status want)
+{
+    sl_error err = {0};
+    size_t n = 0;
+
+    assert_int_equal(sl_sched_measure_now(w->s, "univie-aws", "app", out, 4, &n, &err), 0);
+    assert_int_equal(n, 4); /* two objectives, two local oracles */
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(out[i].status, want);
+}
+
+static void test_measure_now_reports_at_once_and_never_twice(void **state)
+{
+    world *w = *state;
+    sl_sched_now v[4];
+    sl_error err = {0};
+    size_t n = 0;
+
+    measure_now(w, v, SL_SCHED_NOW_NONE); /* 5 s in: no interval has closed */
+    assert_int_equal(sl_sched_measure_now(w->s, "univie-aws", "nope", v, 4, &n, &err), SL_ENOENT);
+    assert_int_equal(sl_sched_measure_now(w->s, "other", "app", v, 4, &n, &err), SL_ENOENT);
+    observe(w, NT0 + 1 * NSEC, 1, 100, 0);
+    /* The interval has closed, but the delay (2 s) has not passed. */
+    w->now = NT0 + 10 * NSEC + 500;
+    observe(w, NT0 + 10 * NSEC + 100, 1, 100, 0); /* the next interval's */
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 0);
+
+    measure_now(w, v, SL_SCHED_NOW_QUEUED);
+    assert_int_equal(v[0].start_ms, NT0);
+    assert_int_equal(v[0].end_ms, NT0 + 10 * NSEC);
+    assert_int_equal(v[0].from_ms, NT0);
+    measure_now(w, v, SL_SCHED_NOW_PENDING); /* asked twice before it ran: still once */
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2); /* one report per oracle, now rather than at 12 s */
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(w->tx[i]->tx.n_items, 2);
+        assert_int_equal(item(w, i, "up", NT0)->value, 1000000);
+    }
+
+    /* Measured: asking again changes nothing, late pushes are refused, the schedule agrees. */
+    measure_now(w, v, SL_SCHED_NOW_DONE);
+    observe(w, NT0 + 5 * NSEC, 0, -1, SL_ETIME);
+    w->now = NT0 + 13 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2);
+    sl_sched_stats st;
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.reported, 4);
+
+    /* The next interval, measured on time by the schedule, is not measured again either. */
+    w->now = NT0 + 22 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 4);
+    assert_non_null(item(w, 2, "up", NT0 + 10 * NSEC));
+    measure_now(w, v, SL_SCHED_NOW_DONE);
+    assert_int_equal(v[0].start_ms, NT0 + 10 * NSEC);
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 4);
+}
+
 static int logged_errors;
 
 static void count_errors(void *arg, int level, const char *msg, const sl_sched_log_field *f,
@@ -532,6 +594,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_acknowledged_observations, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catch_up_is_logged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_measure_now_reports_at_once_and_never_twice, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
