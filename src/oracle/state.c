@@ -13,10 +13,16 @@
  * A report is written to the outbox together with the watermarks it advances, in one SQLite
  * transaction, before it is submitted; it leaves the outbox once its ledger holds it (or it
  * expired and can never be committed). WAL with synchronous=FULL: a committed write survives
- * a power cut. Thread-safety: one thread (the scheduler's) uses a state at a time.
+ * a power cut. The file and its -wal and -shm are the node's alone (mode 0600: they hold the
+ * outbox's signed reports and what agents pushed before any ledger has it).
+ * Thread-safety: one thread (the scheduler's) uses a state at a time.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -72,6 +78,30 @@ static sqlite3_stmt **stmt_slot(sl__state *st, size_t i)
     return slots[i];
 }
 
+/* Creates path with mode 0600 if it is missing, and sets 0600 on it and on the -wal and -shm
+ * SQLite keeps beside it (which take the database's mode when SQLite creates them), so a
+ * state file written by an older version is tightened too. */
+static int own_file(const char *path, sl_error *err)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[4096];
+
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        sl_strfmt(p, sizeof(p), "%s%s", path, suffix[i]);
+        int fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0), 0600);
+        if (fd < 0 && (i == 0 || errno != ENOENT))
+            return sl_error_set(err, SL_EIO, NULL, "%s: %s", p, strerror(errno));
+        if (fd >= 0 && fchmod(fd, 0600) != 0) {
+            int e = errno;
+            close(fd);
+            return sl_error_set(err, SL_EIO, NULL, "%s: cannot make it 0600: %s", p, strerror(e));
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    return 0;
+}
+
 int sl__state_open(const char *path, sl__state **out, sl_error *err)
 {
     sl__state *st = calloc(1, sizeof(*st));
@@ -80,6 +110,10 @@ int sl__state_open(const char *path, sl__state **out, sl_error *err)
     *out = NULL;
     if (!st)
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    if ((ok = own_file(path, err)) != 0) {
+        free(st);
+        return ok;
+    }
     ok = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
              SQLITE_OK &&
          sqlite3_busy_timeout(st->db, 5000) == SQLITE_OK &&

@@ -70,6 +70,22 @@ for org in ("univie", "aws", "azure"):
     total += sum(b["balance"] for b in load(f"wallet-{org}.json")["balances"])
 assert total == 180000, total
 PY
+    secrets_private "$tmp/$name"
+}
+
+# secrets_private DIR: the users' tokens appear only in the files meant for them (net/tokens.txt
+# and net/tokens.yaml, mode 0600), and every file of the node's data directory is 0600.
+secrets_private() {
+    local dir=$1 tok f
+    for f in "$dir/net/tokens.txt" "$dir/net/tokens.yaml"; do
+        [ "$(stat -c %a "$f")" = 600 ] || fail "$f is not 0600"
+    done
+    for tok in $(grep -o 'slt_[A-Za-z0-9_-]*' "$dir/net/tokens.txt"); do
+        f=$(grep -rlF -- "$tok" "$dir" | grep -vxF -e "$dir/net/tokens.txt" -e "$dir/net/tokens.yaml") &&
+            fail "a token is written in $f"
+    done
+    f=$(find "$dir/net/data" -type f ! -perm 0600) && [ -n "$f" ] && fail "not 0600: $f"
+    return 0
 }
 
 run_demo demo

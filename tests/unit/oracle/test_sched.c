@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -509,6 +510,32 @@ static void test_restart_keeps_acknowledged_observations(void **state)
     assert_int_equal(item(w, 1, "up", NT0 + 10 * NSEC)->value, 1000000);
 }
 
+static unsigned file_mode(const char *path, const char *suffix)
+{
+    char p[4200];
+    struct stat st;
+
+    snprintf(p, sizeof(p), "%s%s", path, suffix);
+    assert_int_equal(stat(p, &st), 0);
+    return (unsigned)st.st_mode & 0777;
+}
+
+/* The state file holds what agents pushed and signed reports not yet in a ledger: it and its
+ * -wal and -shm are the node's alone, also when an older version left them readable. */
+static void test_state_file_is_private(void **state)
+{
+    world *w = *state;
+
+    observe_as(w, 0, NT0 + 1 * NSEC, 1, 100, 0);
+    assert_int_equal(file_mode(w->state, ""), 0600);
+    assert_int_equal(file_mode(w->state, "-wal"), 0600);
+    assert_int_equal(file_mode(w->state, "-shm"), 0600);
+    sl_sched_free(w->s);
+    assert_int_equal(chmod(w->state, 0644), 0);
+    open_sched(w);
+    assert_int_equal(file_mode(w->state, ""), 0600);
+}
+
 /* The catch-up lines logged: message and fields, as "msg k=v ..." strings. */
 static char logged[16][256];
 static size_t n_logged;
@@ -594,6 +621,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_acknowledged_observations, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catch_up_is_logged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_file_is_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_measure_now_reports_at_once_and_never_twice, setup,
                                         teardown),
     };
