@@ -102,10 +102,10 @@ int sl__api_member_of(const sl__channel *ch, const sl_caller *c)
 /* The local user the caller acts as, who must hold one of roles. */
 const sl__member *sl__api_acting_user(sl__node *n, const sl_req *req, unsigned roles, sl_resp *resp)
 {
-    const sl__member *u = sl__node_user(n, req->caller.user);
+    const sl__member *u = sl__node_user(n, req->caller.org, req->caller.user);
     if (!u) {
-        sl_http_error(resp, 403, SL_EPERM, NULL, "'%s' is not a user this node signs for",
-                      req->caller.user);
+        sl_http_error(resp, 403, SL_EPERM, NULL, "%s of %s is not a user this node signs for",
+                      req->caller.user, req->caller.org);
         return NULL;
     }
     if (!(u->cert.role & roles)) {

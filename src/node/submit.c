@@ -44,10 +44,10 @@ sl__channel *sl__node_channel(sl__node *n, const char *name)
     return NULL;
 }
 
-const sl__member *sl__node_user(const sl__node *n, const char *name)
+const sl__member *sl__node_user(const sl__node *n, const char *org, const char *name)
 {
-    for (size_t i = 0; name && i < n->n_users; i++)
-        if (strcmp(n->users[i].name, name) == 0)
+    for (size_t i = 0; org && name && i < n->n_users; i++)
+        if (strcmp(n->users[i].cert.org, org) == 0 && strcmp(n->users[i].name, name) == 0)
             return &n->users[i];
     return NULL;
 }
