@@ -283,6 +283,11 @@ int sl__api_propose(void *ctx, sl_req *req, sl_resp *resp)
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "spec.channel",
                              "this node does not serve the agreement's channel");
+    /* A channel the caller's organization is not in is not there for the caller. */
+    if (!sl__api_member_of(ch, &req->caller))
+        return sl_http_error(resp, 404, SL_ENOENT, "spec.channel",
+                             "no channel '%s' of which '%s' is a member", ch->name,
+                             req->caller.org);
     if (!party)
         return sl_http_error(resp, 403, SL_EPERM, "spec", "'%s' is neither consumer nor provider",
                              u->cert.org);

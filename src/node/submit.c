@@ -100,6 +100,13 @@ int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx 
     n->waiters = &w;
     pthread_mutex_unlock(&n->wait_mu);
     rc = sl_orderer_submit(ch->orderer, bytes.p, bytes.len, id, err);
+    /* The caller is authenticated (the node signs for them); what the channel refuses is the
+     * signer's membership or role there: not permitted, not "who are you". */
+    if (rc == SL_EAUTH) {
+        rc = SL_EPERM;
+        if (err)
+            err->code = rc;
+    }
     pthread_mutex_lock(&n->wait_mu);
     if (!rc)
         wait_until(n, &w, timeout_ms);

@@ -83,6 +83,13 @@ call 200 GET /v1/agreements "$carol"
 jcheck 'd["agreements"] == []'
 call 404 GET /v1/wallets/univie "$carol"
 call 404 GET /v1/agreements/nope "$alice"
+# A proposal on a channel the caller's organization is not in: 404 as for none (not 401: the
+# token is valid), whatever the document says of the parties.
+sed 's/^  provider: aws$/  provider: azure/; s/^  name: vm-web-01$/  name: carol-vm/' \
+    "$tmp/vm-web-01.yaml" >"$tmp/carol-vm.yaml"
+call 404 POST /v1/agreements "$carol" --data-binary "@$tmp/carol-vm.yaml"
+jcheck 'd["error"]["code"] == "ENOENT" and d["error"]["field"] == "spec.channel"'
+call 404 GET /v1/agreements/carol-vm "$alice"
 
 # --- services, measurement history, events, blocks ---
 call 200 GET /v1/agreements/vm-web-01/services "$alice"
