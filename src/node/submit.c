@@ -3,7 +3,8 @@
  * (channel, a fresh nonce, an expiry, the user's certificate), signs it with the user's key,
  * submits it to the channel's orderer and waits for the block that carries it, so an API call
  * answers with the transaction's validation code. The orderer's block callback wakes waiters
- * and turns the block's contract events into server-sent events for the parties involved.
+ * and turns the block into server-sent events: the block itself for the channel's members, its
+ * contract events for the parties involved and the members' auditors.
  *
  * Thread-safety: any API thread may submit; waiters live in a list under wait_mu and are woken
  * by broadcast on wait_cv from the orderer's thread.
@@ -147,12 +148,26 @@ static int streamed(sl_event_kind k)
            k == SL_EV_REFUND || k == SL_EV_ACTIVATED || k == SL_EV_CLOSED || k == SL_EV_DISPUTE;
 }
 
-static void broadcast_event(sl__channel *ch, uint64_t height, const sl_event *e)
+/* The channel's member organizations into orgs, NULL-terminated: who may see its blocks. */
+static void channel_members(const sl__channel *ch, const char *orgs[SL_MAX_ORGS + 1])
+{
+    const sl_channel_spec *spec = sl_ledger_channel(ch->ledger);
+    size_t n = 0;
+    for (; n < spec->n_orgs && n < SL_MAX_ORGS; n++)
+        orgs[n] = spec->orgs[n].name;
+    orgs[n] = NULL;
+}
+
+/* An agreement's events go to its parties and to the auditors among the channel's members,
+ * never to another channel's members. */
+static void broadcast_event(sl__channel *ch, const char *const *members, uint64_t height,
+                            const sl_event *e)
 {
     parties p = {.agreement = e->agreement};
     if (!e->agreement || sl_ledger_with_contract(ch->ledger, read_parties, &p))
         return;
     const char *orgs[] = {p.consumer, p.provider, NULL};
+    sl_http_audience to = {orgs, members};
     json_t *j = json_pack(
         "{s:s, s:I, s:s, s:s, s:s?, s:I, s:s?, s:I, s:I, s:i}", "channel", ch->name, "height",
         (json_int_t)height, "kind", sl_event_kind_name(e->kind), "agreement", e->agreement,
@@ -160,7 +175,7 @@ static void broadcast_event(sl__channel *ch, uint64_t height, const sl_event *e)
         "start_ms", (json_int_t)e->start_ms, "end_ms", (json_int_t)e->end_ms, "tier", e->tier);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     if (s)
-        sl_http_broadcast(ch->node->http, sl_event_kind_name(e->kind), s, orgs);
+        sl_http_broadcast(ch->node->http, sl_event_kind_name(e->kind), s, &to);
     free(s);
     json_decref(j);
 }
@@ -227,8 +242,12 @@ void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *er
     char block[160];
     sl_strfmt(block, sizeof(block), "{\"channel\":\"%s\",\"height\":%llu,\"tx\":%zu,\"valid\":%zu}",
               ch->name, (unsigned long long)info->height, info->n_tx, info->n_valid);
-    sl_http_broadcast(n->http, "block", block, NULL);
+    /* A block is news of the channel: only its members read the channel's blocks. */
+    const char *members[SL_MAX_ORGS + 1];
+    channel_members(ch, members);
+    sl_http_audience to = {members, NULL};
+    sl_http_broadcast(n->http, "block", block, &to);
     for (size_t i = 0; i < info->n_events; i++)
         if (streamed(info->events[i].kind))
-            broadcast_event(ch, info->height, &info->events[i]);
+            broadcast_event(ch, members, info->height, &info->events[i]);
 }
