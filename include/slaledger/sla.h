@@ -354,6 +354,8 @@ typedef struct sl_node_member {
     char *org;  /* its organization (spec.organization when not written); NULL for the identity */
     char *key;  /* the secret key file (sl_key_load) */
     char *cert; /* the certificate file (sl_cert_read_json) */
+    int line;   /* where the entry starts in the configuration (1-based; 0 if unknown), */
+    int column; /* for errors about what its files hold */
 } sl_node_member;
 
 /** A channel the node serves. */
@@ -378,7 +380,8 @@ typedef struct sl_node_config {
     sl_node_member identity; /* the node's own member: role node, of `organization` */
     sl_node_member *users;   /* local users the node signs for, (name, org) unique */
     size_t n_users;
-    sl_node_member *oracles; /* oracles the node's scheduler runs, unique with the users */
+    sl_node_member *oracles; /* oracles the node's scheduler runs, unique with the users; names
+                                unique (agreements name oracles by name alone) */
     size_t n_oracles;
     sl_node_channel *channels; /* 1..SL_NODE_MAX_CHANNELS; names and ledgers unique */
     size_t n_channels;
@@ -510,8 +513,9 @@ const char *sl_credential_kind_name(sl_credential_kind k);
 typedef struct sl_token {
     char user[SL_NAME_MAX + 1];
     char org[SL_NAME_MAX + 1];
-    sl_role role;       /* exactly one role */
+    sl_role role;       /* exactly one role; one per (user, org) in the file */
     uint8_t sha256[32]; /* SHA-256 of the token's text ("slt_..."), unique in the file */
+    int line, column;   /* where the entry starts in its file (1-based) */
 } sl_token;
 
 typedef struct sl_tokens {
@@ -556,5 +560,16 @@ int sl_token_generate(char token[SL_TOKEN_LEN + 1], uint8_t sha256[32])
 
 /** Frees a tokens document. Accepts NULL. */
 void sl_tokens_free(sl_tokens *t);
+
+/**
+ * Checks a node's tokens against its members (users and oracles are organization and name):
+ * a token naming a member the node holds no key of, while it holds the key of a member of that
+ * name of another organization, is refused (a mistyped organization would otherwise make a
+ * token that signs for nobody, or was meant for the other member). Each problem goes to diags
+ * with the token's line, column and field. 0, or SL_EINVAL. Either argument may be NULL (0).
+ * The roles are the node's to check against the certificates.
+ */
+int sl_node_config_check_tokens(const sl_node_config *cfg, const sl_tokens *tokens, sl_diags *diags)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -115,10 +115,10 @@ int sl__api_member_of(const sl__channel *ch, const sl_caller *c)
 /* The local user the caller acts as, who must hold one of roles. */
 const sl__member *sl__api_acting_user(sl__node *n, const sl_req *req, unsigned roles, sl_resp *resp)
 {
-    const sl__member *u = sl__node_user(n, req->caller.user);
+    const sl__member *u = sl__node_user(n, req->caller.org, req->caller.user);
     if (!u) {
-        sl_http_error(resp, 403, SL_EPERM, NULL, "'%s' is not a user this node signs for",
-                      req->caller.user);
+        sl_http_error(resp, 403, SL_EPERM, NULL, "%s of %s is not a user this node signs for",
+                      req->caller.user, req->caller.org);
         return NULL;
     }
     if (!(u->cert.role & roles)) {
@@ -336,6 +336,11 @@ int sl__api_propose(void *ctx, sl_req *req, sl_resp *resp)
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "spec.channel",
                              "this node does not serve the agreement's channel");
+    /* A channel the caller's organization is not in is not there for the caller. */
+    if (!sl__api_member_of(ch, &req->caller))
+        return sl_http_error(resp, 404, SL_ENOENT, "spec.channel",
+                             "no channel '%s' of which '%s' is a member", ch->name,
+                             req->caller.org);
     if (!party)
         return sl_http_error(resp, 403, SL_EPERM, "spec", "'%s' is neither consumer nor provider",
                              u->cert.org);

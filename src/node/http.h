@@ -140,9 +140,16 @@ void sl_http_metrics(sl_http *h, sl_buf *out);
  * A slow client whose queue exceeds a limit (1 MiB) is dropped. */
 int sl_http_sse_route(sl_http *h, const char *pattern, unsigned flags);
 
-/** Sends `event: name` with `data: json` (one line) to every open stream whose caller may see
- * it: orgs is a NULL-terminated list of organizations that may, or NULL for every caller; a
- * caller with the auditor role sees everything. Thread-safe. */
-void sl_http_broadcast(sl_http *h, const char *name, const char *json, const char *const *orgs);
+/** Who may see a broadcast event: callers of an organization in orgs, and callers with the
+ * auditor role of an organization in auditors. Both are NULL-terminated lists, or NULL for
+ * none; no role sees past them. */
+typedef struct sl_http_audience {
+    const char *const *orgs;
+    const char *const *auditors;
+} sl_http_audience;
+
+/** Sends `event: name` with `data: json` (one line) to every open stream whose caller is in
+ * the audience `to`, or to every stream when `to` is NULL. Thread-safe. */
+void sl_http_broadcast(sl_http *h, const char *name, const char *json, const sl_http_audience *to);
 
 #endif

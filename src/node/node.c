@@ -1,7 +1,8 @@
 /*
  * node.c: the node's life. Start: configuration, data-directory lock, tokens and secrets,
- * the node's identity and local users (keys and certificates, checked to belong together),
- * one ledger and solo orderer per channel (a missing ledger is created from the channel's
+ * the node's identity and local users (keys and certificates, checked to belong together and to
+ * be the member, organization and name, their entry names; the tokens checked to agree with
+ * them), one ledger and solo orderer per channel (a missing ledger is created from the channel's
  * genesis), then the HTTP API. Stop runs the same in reverse: the API first so no request
  * starts a transaction, then the orderers (they commit what is queued), then the ledgers.
  *
@@ -69,9 +70,28 @@ static int read_file(const char *path, sl_buf *out, sl_error *err)
     return 0;
 }
 
-/* A member's key and certificate, which must belong together and to org (when given). */
-static int load_member(const sl_node_member *m, const char *org, sl_role role, sl__member *out,
-                       sl_error *err)
+/* Whether the certificate just loaded for config entry m is the member the entry names: the
+ * same organization (the node's own for its identity) and, for users and oracles, the same
+ * name. The error points at the entry (config:line:col, field `what`). */
+static int member_matches(const sl_node_member *m, const char *config, const char *what,
+                          const char *org, const sl__member *out, sl_error *err)
+{
+    const sl_cert *c = &out->cert;
+    if (m->name ? strcmp(c->subject, m->name) == 0 && strcmp(c->org, m->org) == 0
+                : strcmp(c->org, org) == 0)
+        return 0;
+    if (m->name)
+        return sl_error_set(err, SL_EINVAL, what,
+                            "%s:%d:%d: %s is the certificate of %s of %s, not %s of %s", config,
+                            m->line, m->column, m->cert, c->subject, c->org, m->name, m->org);
+    return sl_error_set(err, SL_EINVAL, "cert", "%s belongs to '%s', not '%s'", m->cert, c->org,
+                        org);
+}
+
+/* A member's key and certificate, which must belong together, be the member the config entry
+ * m names (see member_matches), and hold role (when given). */
+static int load_member(const sl_node_member *m, const char *config, const char *what,
+                       const char *org, sl_role role, sl__member *out, sl_error *err)
 {
     sl_buf text;
     sl_buf_init(&text);
@@ -88,9 +108,8 @@ static int load_member(const sl_node_member *m, const char *org, sl_role role, s
     if (memcmp(pk, out->cert.pk, SL_PK_LEN) != 0)
         return sl_error_set(err, SL_EINVAL, "key", "%s is not the key of certificate %s", m->key,
                             m->cert);
-    if (org && strcmp(out->cert.org, org) != 0)
-        return sl_error_set(err, SL_EINVAL, "cert", "%s belongs to '%s', not '%s'", m->cert,
-                            out->cert.org, org);
+    if ((rc = member_matches(m, config, what, org, out, err)))
+        return rc;
     if (role && out->cert.role != role)
         return sl_error_set(err, SL_EINVAL, "cert", "%s is a %s certificate, not %s", m->cert,
                             sl_role_name(out->cert.role), sl_role_name(role));
@@ -160,32 +179,74 @@ static int open_channel(sl_node *nd, const sl_node_channel *c, sl__channel *ch, 
                        sl__node_on_block, ch, &ch->orderer, err);
 }
 
-static int load_files(sl_node *nd, sl_error *err)
+/* The member of org called name among the node's users and oracles, or NULL. */
+static const sl__member *member_find(const sl__node *n, const char *org, const char *name)
+{
+    const sl__member *u = sl__node_user(n, org, name);
+    for (size_t i = 0; !u && i < n->n_oracles; i++)
+        if (strcmp(n->oracles[i].cert.org, org) == 0 && strcmp(n->oracles[i].name, name) == 0)
+            u = &n->oracles[i];
+    return u;
+}
+
+/* Every token of a member whose key the node holds has that member's role: the API acts with
+ * the certificate's role, and shows the token's (whoami, visibility), which must agree. */
+static int check_token_roles(sl_node *nd, sl_error *err)
+{
+    for (size_t i = 0; nd->tokens && i < nd->tokens->n_tokens; i++) {
+        const sl_token *t = &nd->tokens->tokens[i];
+        const sl__member *m = member_find(&nd->n, t->org, t->user);
+        if (!m || m->cert.role == t->role)
+            continue;
+        char field[48];
+        sl_strfmt(field, sizeof(field), "spec.tokens[%zu].role", i);
+        return sl_error_set(err, SL_EINVAL, field,
+                            "%s:%d:%d: the token of %s of %s is a %s token, but the node signs "
+                            "for %s of %s as a %s (its certificate's role)",
+                            nd->cfg->tokens, t->line, t->column, t->user, t->org,
+                            sl_role_name(t->role), t->user, t->org, sl_role_name(m->cert.role));
+    }
+    return 0;
+}
+
+/* The keys and certificates of the node's users (which == 0) or oracles (1). */
+static int load_members(sl_node *nd, const char *config, int which, sl_error *err)
+{
+    const sl_node_member *list = which ? nd->cfg->oracles : nd->cfg->users;
+    size_t count = which ? nd->cfg->n_oracles : nd->cfg->n_users;
+    sl__member **out = which ? &nd->n.oracles : &nd->n.users;
+    size_t *n_out = which ? &nd->n.n_oracles : &nd->n.n_users;
+    *out = calloc(count ? count : 1, sizeof(**out));
+    if (!*out)
+        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < count; i++, (*n_out)++) {
+        char what[48];
+        sl_strfmt(what, sizeof(what), "spec.%s[%zu]", which ? "oracles" : "users", i);
+        int rc =
+            load_member(&list[i], config, what, NULL, which ? SL_ROLE_ORACLE : 0, &(*out)[i], err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int load_files(sl_node *nd, const char *config, sl_error *err)
 {
     sl_diags d = {0};
     int rc;
     if (nd->cfg->tokens && (rc = sl_tokens_parse_file(nd->cfg->tokens, &nd->tokens, &d)))
         return diag_error(err, nd->cfg->tokens, rc, &d);
+    if ((rc = sl_node_config_check_tokens(nd->cfg, nd->tokens, &d)))
+        return diag_error(err, nd->cfg->tokens, rc, &d);
     if (nd->cfg->secrets && (rc = sl_secrets_parse_file(nd->cfg->secrets, &nd->secrets, &d)))
         return diag_error(err, nd->cfg->secrets, rc, &d);
     sl__node *n = &nd->n;
     sl_strfmt(n->org, sizeof(n->org), "%s", nd->cfg->organization);
-    if ((rc = load_member(&nd->cfg->identity, n->org, SL_ROLE_NODE, &n->identity, err)))
+    if ((rc = load_member(&nd->cfg->identity, config, "spec.identity", n->org, SL_ROLE_NODE,
+                          &n->identity, err)) ||
+        (rc = load_members(nd, config, 0, err)) || (rc = load_members(nd, config, 1, err)))
         return rc;
-    n->users = calloc(nd->cfg->n_users ? nd->cfg->n_users : 1, sizeof(*n->users));
-    if (!n->users)
-        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
-    for (size_t i = 0; i < nd->cfg->n_users; i++, n->n_users++)
-        if ((rc = load_member(&nd->cfg->users[i], nd->cfg->users[i].org, 0, &n->users[i], err)))
-            return rc;
-    n->oracles = calloc(nd->cfg->n_oracles ? nd->cfg->n_oracles : 1, sizeof(*n->oracles));
-    if (!n->oracles)
-        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
-    for (size_t i = 0; i < nd->cfg->n_oracles; i++, n->n_oracles++)
-        if ((rc = load_member(&nd->cfg->oracles[i], nd->cfg->oracles[i].org, SL_ROLE_ORACLE,
-                              &n->oracles[i], err)))
-            return rc;
-    return 0;
+    return check_token_roles(nd, err);
 }
 
 static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port, sl_error *err)
@@ -274,7 +335,7 @@ int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl
     }
     nd->log_ready = 1;
     nd->n.log = &nd->log;
-    if ((rc = lock_data_dir(nd, err)) || (rc = load_files(nd, err)))
+    if ((rc = lock_data_dir(nd, err)) || (rc = load_files(nd, config_path, err)))
         goto fail;
     nd->n.clock_speed = nd->cfg->clock_speed;
     nd->n.clock_since = nd->cfg->clock_since_ms >= 0 ? nd->cfg->clock_since_ms : wall_now();

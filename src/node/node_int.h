@@ -90,14 +90,17 @@ int64_t sl__node_now(const sl__node *n);
 /** sl__node_now as a clock callback (arg: the sl__node). */
 int64_t sl__node_clock_cb(void *arg);
 sl__channel *sl__node_channel(sl__node *n, const char *name);
-const sl__member *sl__node_user(const sl__node *n, const char *name);
+/** The local user called name of organization org (a member is both: two organizations may
+ * each have a `bob`), or NULL. */
+const sl__member *sl__node_user(const sl__node *n, const char *org, const char *name);
 /**
  * Signs t (common fields filled here: channel, nonce, expiry, the user's certificate) as user,
  * submits it to channel ch and waits up to timeout_ms for its block. Returns 0 with out's code,
  * refusal and height set; SL_ETIME when the block did not come in time (the transaction may
  * still be committed); the block's error (SL_EIO when storing it failed, e.g. a full disk) at
  * once when its block could not be committed and it was dropped; or the submission's error.
- * The messages of errors after out->queued name the transaction's id.
+ * The messages of errors after out->queued name the transaction's id. SL_EPERM where the
+ * channel does not admit the user (not a member, or not in that role).
  */
 int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx *t,
                     int64_t timeout_ms, sl__submitted *out, sl_error *err);

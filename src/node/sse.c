@@ -12,6 +12,10 @@
  * until that resume. Once `closing` is set nothing suspends again, and every suspended stream
  * has been resumed: MHD_stop_daemon (which aborts on suspended connections) may run.
  *
+ * A stream gets what its caller's audience allows (sl_http_audience): an organization's events,
+ * and what its organization's auditors may see when the caller is an auditor; no role sees past
+ * the audience, so another channel's blocks never reach a non-member.
+ *
  * Ownership: a stream belongs to its MHD response; MHD's free callback unlinks and frees it.
  * Thread-safety: the stream list, the queues and the flags are guarded by sse->mu.
  */
@@ -235,18 +239,25 @@ struct MHD_Response *sl__sse_open(sl_http *h, struct MHD_Connection *conn, const
     return stream_response(s);
 }
 
-/* Whether the stream's caller may see an event for orgs (NULL-terminated, or NULL: all). */
-static int visible(const sl__stream *s, const char *const *orgs)
+/* Whether org is in the NULL-terminated list (NULL: an empty one). */
+static int listed(const char *const *list, const char *org)
 {
-    if (!orgs || (s->caller.role & SL_ROLE_AUDITOR))
-        return 1;
-    if (!s->caller.authenticated)
-        return 0;
-    for (; *orgs; orgs++) {
-        if (strcmp(*orgs, s->caller.org) == 0)
+    for (; list && *list; list++) {
+        if (strcmp(*list, org) == 0)
             return 1;
     }
     return 0;
+}
+
+/* Whether the stream's caller is in the audience (NULL: everyone). */
+static int visible(const sl__stream *s, const sl_http_audience *to)
+{
+    if (!to)
+        return 1;
+    if (!s->caller.authenticated)
+        return 0;
+    return listed(to->orgs, s->caller.org) ||
+           ((s->caller.role & SL_ROLE_AUDITOR) && listed(to->auditors, s->caller.org));
 }
 
 /* Appends "event: name\ndata: line\n...\n" to b; CR and LF in name are dropped, and each line
@@ -280,7 +291,7 @@ static void event_format(sl_buf *b, const char *name, const char *json)
 }
 
 /* Appends the bytes to every stream that may see them and resumes those waiting. */
-static void deliver(sl_http *h, const void *ev, size_t n, const char *const *orgs)
+static void deliver(sl_http *h, const void *ev, size_t n, const sl_http_audience *to)
 {
     sl__sse *sse = &h->sse;
     sl__stream *resume = NULL;
@@ -289,7 +300,7 @@ static void deliver(sl_http *h, const void *ev, size_t n, const char *const *org
     pthread_mutex_lock(&sse->mu);
     if (!sse->closing) {
         for (sl__stream *s = sse->head; s; s = s->next) {
-            if (visible(s, orgs))
+            if (visible(s, to))
                 dropped += (uint64_t)enqueue(s, ev, n, &resume);
         }
     }
@@ -301,7 +312,7 @@ static void deliver(sl_http *h, const void *ev, size_t n, const char *const *org
                       "Event streams dropped because the client did not keep up.", "", dropped);
 }
 
-void sl_http_broadcast(sl_http *h, const char *name, const char *json, const char *const *orgs)
+void sl_http_broadcast(sl_http *h, const char *name, const char *json, const sl_http_audience *to)
 {
     sl_buf ev;
 
@@ -310,7 +321,7 @@ void sl_http_broadcast(sl_http *h, const char *name, const char *json, const cha
     sl_buf_init(&ev);
     event_format(&ev, name, json);
     if (!ev.err)
-        deliver(h, ev.p, ev.len, orgs);
+        deliver(h, ev.p, ev.len, to);
     sl_buf_release(&ev);
 }
 

@@ -3,7 +3,8 @@
  * (channel, a fresh nonce, an expiry, the user's certificate), signs it with the user's key,
  * submits it to the channel's orderer and waits for the block that carries it, so an API call
  * answers with the transaction's validation code. The orderer's block callback wakes waiters
- * and turns the block's contract events into server-sent events for the parties involved.
+ * and turns the block into server-sent events: the block itself for the channel's members, its
+ * contract events for the parties involved and the members' auditors.
  *
  * Thread-safety: any API thread may submit; waiters live in a list under wait_mu and are woken
  * by broadcast on wait_cv from the orderer's thread.
@@ -44,10 +45,10 @@ sl__channel *sl__node_channel(sl__node *n, const char *name)
     return NULL;
 }
 
-const sl__member *sl__node_user(const sl__node *n, const char *name)
+const sl__member *sl__node_user(const sl__node *n, const char *org, const char *name)
 {
-    for (size_t i = 0; name && i < n->n_users; i++)
-        if (strcmp(n->users[i].name, name) == 0)
+    for (size_t i = 0; org && name && i < n->n_users; i++)
+        if (strcmp(n->users[i].cert.org, org) == 0 && strcmp(n->users[i].name, name) == 0)
             return &n->users[i];
     return NULL;
 }
@@ -116,6 +117,13 @@ int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx 
     n->waiters = &w;
     pthread_mutex_unlock(&n->wait_mu);
     rc = sl_orderer_submit(ch->orderer, bytes.p, bytes.len, out->id, err);
+    /* The caller is authenticated (the node signs for them); what the channel refuses is the
+     * signer's membership or role there: not permitted, not "who are you". */
+    if (rc == SL_EAUTH) {
+        rc = SL_EPERM;
+        if (err)
+            err->code = rc;
+    }
     pthread_mutex_lock(&n->wait_mu);
     if (!rc)
         wait_until(n, &w, timeout_ms);
@@ -156,12 +164,26 @@ static int streamed(sl_event_kind k)
            k == SL_EV_REFUND || k == SL_EV_ACTIVATED || k == SL_EV_CLOSED || k == SL_EV_DISPUTE;
 }
 
-static void broadcast_event(sl__channel *ch, uint64_t height, const sl_event *e)
+/* The channel's member organizations into orgs, NULL-terminated: who may see its blocks. */
+static void channel_members(const sl__channel *ch, const char *orgs[SL_MAX_ORGS + 1])
+{
+    const sl_channel_spec *spec = sl_ledger_channel(ch->ledger);
+    size_t n = 0;
+    for (; n < spec->n_orgs && n < SL_MAX_ORGS; n++)
+        orgs[n] = spec->orgs[n].name;
+    orgs[n] = NULL;
+}
+
+/* An agreement's events go to its parties and to the auditors among the channel's members,
+ * never to another channel's members. */
+static void broadcast_event(sl__channel *ch, const char *const *members, uint64_t height,
+                            const sl_event *e)
 {
     parties p = {.agreement = e->agreement};
     if (!e->agreement || sl_ledger_with_contract(ch->ledger, read_parties, &p))
         return;
     const char *orgs[] = {p.consumer, p.provider, NULL};
+    sl_http_audience to = {orgs, members};
     json_t *j = json_pack(
         "{s:s, s:I, s:s, s:s, s:s?, s:I, s:s?, s:I, s:I, s:i}", "channel", ch->name, "height",
         (json_int_t)height, "kind", sl_event_kind_name(e->kind), "agreement", e->agreement,
@@ -169,7 +191,7 @@ static void broadcast_event(sl__channel *ch, uint64_t height, const sl_event *e)
         "start_ms", (json_int_t)e->start_ms, "end_ms", (json_int_t)e->end_ms, "tier", e->tier);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     if (s)
-        sl_http_broadcast(ch->node->http, sl_event_kind_name(e->kind), s, orgs);
+        sl_http_broadcast(ch->node->http, sl_event_kind_name(e->kind), s, &to);
     free(s);
     json_decref(j);
 }
@@ -254,8 +276,12 @@ void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *er
     char block[160];
     sl_strfmt(block, sizeof(block), "{\"channel\":\"%s\",\"height\":%llu,\"tx\":%zu,\"valid\":%zu}",
               ch->name, (unsigned long long)info->height, info->n_tx, info->n_valid);
-    sl_http_broadcast(n->http, "block", block, NULL);
+    /* A block is news of the channel: only its members read the channel's blocks. */
+    const char *members[SL_MAX_ORGS + 1];
+    channel_members(ch, members);
+    sl_http_audience to = {members, NULL};
+    sl_http_broadcast(n->http, "block", block, &to);
     for (size_t i = 0; i < info->n_events; i++)
         if (streamed(info->events[i].kind))
-            broadcast_event(ch, info->height, &info->events[i]);
+            broadcast_event(ch, members, info->height, &info->events[i]);
 }

@@ -12,6 +12,8 @@
  * (a channel's default ledger is joined from data_dir as written), and only the loader,
  * sl_node_config_parse_file, makes them absolute against the file's own directory. Nothing
  * here opens a key, certificate or genesis file: the node does, and checks what they say.
+ * Members are organization and name: sl_node_config_check_tokens holds a tokens file against
+ * them.
  *
  * sl_node_config_parse owns one node_build for the call; on failure everything is freed and
  * *out stays NULL, on success only the config survives. Thread-safety: reentrant.
@@ -219,6 +221,21 @@ static int member_dup(const node_build *b, int which, size_t i, const sl_node_me
     return 0;
 }
 
+/* Finds an oracle before entry i with m's name and another organization, and writes its path
+ * into other. 1 when there is one: agreements name oracles by name alone, so a node whose
+ * scheduler ran two of a name could not tell which an agreement means. */
+static int oracle_name_dup(const node_build *b, size_t i, const sl_node_member *m, char *other)
+{
+    for (size_t k = 0; k < i; k++) {
+        const sl_node_member *o = &b->cfg->oracles[k];
+        if (o->name && o->org && strcmp(o->name, m->name) == 0 && strcmp(o->org, m->org) != 0) {
+            sl__path_index(other, b->oracles_path, k);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The member's organization: as written, or the node's own. 0 when it is known. */
 static int member_org(node_build *b, const sl__ynode *n, const char *path, sl_node_member *m)
 {
@@ -243,6 +260,8 @@ static void member_parse(node_build *b, const sl__ynode *n, const char *path, in
     sl__field f, name;
     int ok;
 
+    m->line = n->line;
+    m->column = n->column;
     if (!sl__map_check(&b->ctx, n, path, member_keys))
         return;
     ok = sl__field_get(&b->ctx, n, path, "name", 1, &name) &&
@@ -256,6 +275,11 @@ static void member_parse(node_build *b, const sl__ynode *n, const char *path, in
         sl__error(&b->ctx, name.node, SL_EINVAL, name.path,
                   "duplicate member %s@%s (also %s); a member's key is listed once", m->name,
                   m->org, other);
+    else if (ok && which == 1 && oracle_name_dup(b, i, m, other))
+        sl__error(&b->ctx, name.node, SL_EINVAL, name.path,
+                  "oracle name '%s' is also that of %s of another organization; agreements name "
+                  "oracles by name alone, so a node runs one oracle of a name",
+                  m->name, other);
 }
 
 /* spec.users or spec.oracles: a list of members into *list and *count. */
@@ -753,6 +777,42 @@ const sl_node_member *sl_node_config_member(const sl_node_config *cfg, const cha
             return m;
     }
     return NULL;
+}
+
+/* The member called name of another organization than org, or NULL. */
+static const sl_node_member *member_elsewhere(const sl_node_config *cfg, const char *name,
+                                              const char *org)
+{
+    for (size_t i = 0; i < cfg->n_users + cfg->n_oracles; i++) {
+        const sl_node_member *m =
+            i < cfg->n_users ? &cfg->users[i] : &cfg->oracles[i - cfg->n_users];
+        if (m->name && m->org && strcmp(m->name, name) == 0 && strcmp(m->org, org) != 0)
+            return m;
+    }
+    return NULL;
+}
+
+int sl_node_config_check_tokens(const sl_node_config *cfg, const sl_tokens *tokens, sl_diags *diags)
+{
+    int rc = 0;
+
+    for (size_t i = 0; cfg && tokens && i < tokens->n_tokens; i++) {
+        const sl_token *t = &tokens->tokens[i];
+        const sl_node_member *other;
+        char field[SL__PATH_MAX], item[SL__PATH_MAX];
+
+        if (sl_node_config_member(cfg, t->user, t->org) ||
+            !(other = member_elsewhere(cfg, t->user, t->org)))
+            continue;
+        sl__path_index(item, "spec.tokens", i);
+        sl__path_key(field, item, "org");
+        sl_diags_add(diags, SL_EINVAL, t->line, t->column, field,
+                     "the token names %s of %s, but the node holds no key of %s of %s, only of "
+                     "%s of %s; a token speaks for the member of its own organization",
+                     t->user, t->org, t->user, t->org, other->name, other->org);
+        rc = SL_EINVAL;
+    }
+    return rc;
 }
 
 static void member_release(sl_node_member *m)

@@ -10,7 +10,8 @@
  * (sodium_memzero) before freeing it. (The parse tree of yaml.c and libfyaml's own buffers are
  * freed without wiping; see docs/node-config.md.) The loaders check the file's permissions
  * first, as sl_key_load does: a secrets file must be private to its owner, a tokens file must
- * not be writable by group or others. sl_tokens_check compares hashes in constant time.
+ * not be writable by group or others. sl_tokens_check compares hashes in constant time. A token
+ * speaks for one user (organization and name), who has one role in the file.
  *
  * Each parse owns its build state for the call; on failure everything is freed and *out stays
  * NULL. Thread-safety: reentrant; a parsed document may be read from several threads.
@@ -518,16 +519,45 @@ static void token_hash(tokens_build *b, const sl__ynode *map, const char *mpath,
               "the same hash as %s: a token can speak for one user only", other);
 }
 
+/* A user is one member with one role: a second token of the same user and organization must
+ * name the same role (a token each, e.g. while one replaces another), or who the user is would
+ * depend on the token presented. */
+static void token_role_dup(tokens_build *b, const sl__ynode *map, const char *mpath,
+                           const char *list, size_t i)
+{
+    const sl_token *tk = &b->t->tokens[i];
+    char other[SL__PATH_MAX];
+    sl__field f;
+
+    if (!tk->user[0] || !tk->org[0] || !tk->role ||
+        !sl__field_get(&b->ctx, map, mpath, "role", 1, &f))
+        return;
+    for (size_t k = 0; k < i; k++) {
+        const sl_token *o = &b->t->tokens[k];
+        if (!o->role || o->role == tk->role || strcmp(o->user, tk->user) != 0 ||
+            strcmp(o->org, tk->org) != 0)
+            continue;
+        sl__path_index(other, list, k);
+        sl__error(&b->ctx, f.node, SL_EINVAL, f.path,
+                  "%s of %s is a %s in %s; a user has one role, whichever token speaks for them",
+                  tk->user, tk->org, sl_role_name(o->role), other);
+        return;
+    }
+}
+
 static void token_parse(tokens_build *b, const sl__ynode *n, const char *path, const char *list,
                         size_t i)
 {
     sl_token *tk = &b->t->tokens[i];
 
+    tk->line = n->line;
+    tk->column = n->column;
     if (!sl__map_check(&b->ctx, n, path, token_keys))
         return;
     read_name_into(&b->ctx, n, path, "user", "a user", tk->user);
     read_name_into(&b->ctx, n, path, "org", "an organization", tk->org);
     token_role(&b->ctx, n, path, tk);
+    token_role_dup(b, n, path, list, i);
     token_hash(b, n, path, list, i);
 }
 

@@ -48,6 +48,10 @@ jcheck 'd["openapi"].startswith("3.") and "/v1/agreements" in d["paths"]'
 timeout 20 curl -s -N -H "Authorization: Bearer $alice" "$url/v1/events" >"$tmp/sse" &
 sse_pid=$!
 wait_for 10 "first comment on the event stream" grep -q '^:' "$tmp/sse"
+# carol (azure) listens too: she is a member of univie-azure only.
+timeout 20 curl -s -N -H "Authorization: Bearer $carol" "$url/v1/events" >"$tmp/sse-carol" &
+sse_carol_pid=$!
+wait_for 10 "first comment on carol's event stream" grep -q '^:' "$tmp/sse-carol"
 
 # --- an agreement's life, each step a transaction the node signs for the caller ---
 call 201 POST /v1/agreements "$alice" --data-binary "@$tmp/vm-web-01.yaml"
@@ -76,6 +80,12 @@ wait "$sse_pid" 2>/dev/null || true
 grep -q '^event: block$' "$tmp/sse" || fail "no block event on the stream: $(head -c 300 "$tmp/sse")"
 grep -q '^event: activated$' "$tmp/sse" || fail "no activation event: $(head -c 600 "$tmp/sse")"
 grep '^data: ' "$tmp/sse" | grep -q '"agreement":"vm-web-01"' || fail "event lacks the agreement"
+# carol hears her own channel's blocks (the heartbeat's), and nothing of univie-aws.
+wait_for 10 "a univie-azure block on carol's stream" grep -q '"channel":"univie-azure"' "$tmp/sse-carol"
+kill "$sse_carol_pid" 2>/dev/null || true
+wait "$sse_carol_pid" 2>/dev/null || true
+! grep -q 'univie-aws\|vm-web-01' "$tmp/sse-carol" ||
+    fail "carol heard of univie-aws: $(grep -m 3 'univie-aws\|vm-web-01' "$tmp/sse-carol")"
 
 # --- who sees what: parties and the auditor yes, an outsider gets 404 as for nothing ---
 call 200 GET /v1/agreements/vm-web-01 "$alice"
@@ -87,6 +97,13 @@ call 200 GET /v1/agreements "$carol"
 jcheck 'd["agreements"] == []'
 call 404 GET /v1/wallets/univie "$carol"
 call 404 GET /v1/agreements/nope "$alice"
+# A proposal on a channel the caller's organization is not in: 404 as for none (not 401: the
+# token is valid), whatever the document says of the parties.
+sed 's/^  provider: aws$/  provider: azure/; s/^  name: vm-web-01$/  name: carol-vm/' \
+    "$tmp/vm-web-01.yaml" >"$tmp/carol-vm.yaml"
+call 404 POST /v1/agreements "$carol" --data-binary "@$tmp/carol-vm.yaml"
+jcheck 'd["error"]["code"] == "ENOENT" and d["error"]["field"] == "spec.channel"'
+call 404 GET /v1/agreements/carol-vm "$alice"
 
 # --- services, measurement history, events, blocks ---
 call 200 GET /v1/agreements/vm-web-01/services "$alice"

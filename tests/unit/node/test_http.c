@@ -1082,6 +1082,10 @@ static void test_sse(void **state)
     srv *s = srv_new(&set);
     static const char *const aws_only[] = {"aws", NULL};
     static const char *const univie_and_x[] = {"x", "univie", NULL};
+    static const char *const audit_only[] = {"audit", NULL};
+    const sl_http_audience aws = {aws_only, NULL}, univie = {univie_and_x, NULL};
+    const sl_http_audience aws_audited = {aws_only, audit_only};
+    const sl_http_audience aws_auditors = {NULL, aws_only};
     char ev[1024];
     (void)state;
 
@@ -1093,15 +1097,19 @@ static void test_sse(void **state)
     assert_int_equal(sl__sse_count(s->h), 2);
 
     sl_http_broadcast(s->h, "one", "{\"i\":1}", NULL);
-    sl_http_broadcast(s->h, "secret", "{\"i\":99}", aws_only);
-    sl_http_broadcast(s->h, "two", "{\"i\":2}", univie_and_x);
+    sl_http_broadcast(s->h, "secret", "{\"i\":99}", &aws);
+    sl_http_broadcast(s->h, "two", "{\"i\":2}", &univie);
+    sl_http_broadcast(s->h, "audited", "{\"i\":4}", &aws_audited);
+    sl_http_broadcast(s->h, "other", "{\"i\":5}", &aws_auditors);
     sl_http_broadcast(s->h, "three", "{\"i\":3}", NULL);
     assert_true(sse_wait(u, "event: three\n", 1));
     assert_true(sse_wait(a, "event: three\n", 1));
     sse_events(u, ev, sizeof(ev));
     assert_string_equal(ev, "one={\"i\":1};two={\"i\":2};three={\"i\":3};");
-    sse_events(a, ev, sizeof(ev)); /* the auditor sees everything */
-    assert_string_equal(ev, "one={\"i\":1};secret={\"i\":99};two={\"i\":2};three={\"i\":3};");
+    /* The auditor sees what is for its organization's auditors, and nothing else: the role
+     * does not reach past the audience (another channel's blocks, say). */
+    sse_events(a, ev, sizeof(ev));
+    assert_string_equal(ev, "one={\"i\":1};audited={\"i\":4};three={\"i\":3};");
     pthread_mutex_lock(&u->mu);
     assert_non_null(strstr((const char *)u->got.p, "event: one\ndata: {\"i\":1}\n\n"));
     pthread_mutex_unlock(&u->mu);
@@ -1160,8 +1168,9 @@ static void test_sse_heartbeat_and_drop(void **state)
     blob[sizeof(blob) - 3] = '"';
     blob[sizeof(blob) - 2] = '\0';
     static const char *const aws_only[] = {"aws", NULL};
+    const sl_http_audience aws = {aws_only, NULL};
     for (int i = 0; i < 20000 && sl__sse_count(s->h) > 1; i++) {
-        sl_http_broadcast(s->h, "fill", blob, aws_only);
+        sl_http_broadcast(s->h, "fill", blob, &aws);
         if (i % 64 == 0)
             nanosleep(&(struct timespec){0, 1000000L}, NULL);
     }

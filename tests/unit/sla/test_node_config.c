@@ -7,7 +7,9 @@
  * Secrets): both credential kinds, an error table whose messages never quote a secret, and the
  * loader's refusal of files others may read. Tokens (kind: Tokens): known-answer hashes,
  * sl_tokens_check (the right entry, nothing for a near miss, the length bound), generated
- * tokens, an error table and the loader's refusal of files others may write. Expected
+ * tokens, an error table and the loader's refusal of files others may write. Members are
+ * organization and name: two organizations' bobs are two members, a token names one of them
+ * (sl_node_config_check_tokens), a user has one role, a node runs one oracle of a name. Expected
  * positions were worked out from the text of each variant, not from the parser.
  */
 #include <errno.h>
@@ -347,6 +349,29 @@ static void test_node_member_lookup(void **state)
     sl_node_config_free(c);
 }
 
+/* Two organizations may each have a bob: they are two members, told apart by organization, and
+ * each entry knows where it was written. */
+static void test_node_same_name_two_orgs(void **state)
+{
+    static const char bob_aws[] = "    - {name: bob, org: aws, key: keys/bob.key, cert: "
+                                  "keys/bob.cert}\n";
+    char with_univie[256];
+    sl_node_config *c;
+
+    (void)state;
+    snprintf(with_univie, sizeof(with_univie), "%s%s", bob_aws,
+             "    - {name: bob, key: keys/bob-univie.key, cert: keys/bob-univie.cert}\n");
+    c = node_variant(bob_aws, with_univie);
+    assert_int_equal(c->n_users, 3);
+    assert_ptr_equal(sl_node_config_member(c, "bob", "aws"), &c->users[1]);
+    assert_ptr_equal(sl_node_config_member(c, "bob", "univie"), &c->users[2]);
+    assert_int_equal(c->users[1].line, 11);
+    assert_int_equal(c->users[2].line, 12);
+    assert_int_equal(c->users[2].column, 7);
+    assert_int_equal(c->oracles[0].line, 14);
+    sl_node_config_free(c);
+}
+
 static const err_case node_cases[] = {
     {"kind Channel", "kind: Node", "kind: Channel", "kind", 2, 7,
      "expected kind Node, found Channel", SL_EINVAL},
@@ -419,6 +444,14 @@ static const err_case node_cases[] = {
      "  users: alice\n", "spec.users", 9, 10, "expected a list, found 'alice'", SL_EINVAL},
     {"oracle repeats a user", "{name: univie-mon,", "{name: alice,", "spec.oracles[0].name", 13, 14,
      "duplicate member alice@univie (also spec.users[0]); a member's key is listed once",
+     SL_EINVAL},
+    {"oracle name of two organizations",
+     "    - {name: univie-mon, key: keys/univie-mon.key, cert: keys/univie-mon.cert}\n",
+     "    - {name: univie-mon, key: keys/univie-mon.key, cert: keys/univie-mon.cert}\n"
+     "    - {name: univie-mon, org: aws, key: keys/m.key, cert: keys/m.cert}\n",
+     "spec.oracles[1].name", 14, 14,
+     "oracle name 'univie-mon' is also that of spec.oracles[0] of another organization; "
+     "agreements name oracles by name alone",
      SL_EINVAL},
     {"user repeated with its org written", "{name: bob, org: aws,", "{name: alice, org: univie,",
      "spec.users[1].name", 11, 14, "duplicate member alice@univie (also spec.users[0])", SL_EINVAL},
@@ -962,6 +995,9 @@ static const err_case tokens_cases[] = {
     {"duplicate hash", "7318a90c106a4320fbdd45d691c0784c76b1650b0f38455934cbcffd3ab6a123",
      "08001b247773155dbff8d64d450a4800c9702adc184a1f21498e6c1ffab806c6", "spec.tokens[1].sha256", 7,
      53, "the same hash as spec.tokens[0]: a token can speak for one user only", SL_EINVAL},
+    {"a user with two roles", "{user: dave, org: watchdog, role: auditor,",
+     "{user: bob, org: aws, role: auditor,", "spec.tokens[2].role", 8, 35,
+     "bob of aws is a provider in spec.tokens[1]; a user has one role", SL_EINVAL},
     {"missing user", "{user: bob, ", "{", "spec.tokens[1].user", 7, 7,
      "missing required field 'user' in spec.tokens[1]", SL_EINVAL},
     {"bad org", "org: aws", "org: Aws", "spec.tokens[1].org", 7, 24,
@@ -980,6 +1016,68 @@ static void test_tokens_error_table(void **state)
     (void)state;
     run_cases(tokens_doc, tokens_cases, sizeof(tokens_cases) / sizeof(tokens_cases[0]),
               parse_tokens, NULL);
+}
+
+/* A user may have two tokens of one role (one replacing the other); each entry knows where it
+ * was written. */
+static void test_tokens_same_user(void **state)
+{
+    char *doc = th_replace(tokens_doc, "{user: dave, org: watchdog, role: auditor,",
+                           "{user: bob, org: aws, role: provider,");
+    sl_tokens *t;
+
+    (void)state;
+    assert_non_null(doc);
+    t = tokens_ok(doc);
+    check_token(t, "slt_test-bob", "bob", "aws", SL_ROLE_PROVIDER);
+    check_token(t, "slt_test-dave", "bob", "aws", SL_ROLE_PROVIDER);
+    assert_int_equal(t->tokens[1].line, 7);
+    assert_int_equal(t->tokens[1].column, 7);
+    assert_int_equal(t->tokens[2].line, 8);
+    sl_tokens_free(t);
+    free(doc);
+}
+
+/* The node's tokens against its members (node_doc: alice of univie and bob of aws, the oracle
+ * univie-mon of univie): a token of bob of univie, or of univie-mon of aws, names a member the
+ * node holds no key of, while it holds another organization's of that name. */
+static void test_tokens_against_members(void **state)
+{
+    static const char doc[] =
+        "apiVersion: slaledger/v1\nkind: Tokens\nmetadata: {name: t}\nspec:\n  tokens:\n"
+        "    - {user: bob, org: aws, role: provider, sha256: \"" H_BOB "\"}\n"      /* 6 */
+        "    - {user: carol, org: azure, role: provider, sha256: \"" H_DAVE "\"}\n" /* 7 */
+        "    - {user: bob, org: univie, role: consumer, sha256: \"" H_ALICE "\"}\n" /* 8 */
+        "    - {user: univie-mon, org: aws, role: oracle, sha256: \"%064d\"}\n";    /* 9 */
+    char text[sizeof(doc) + 64];
+    sl_node_config *c = node_ok(node_doc);
+    sl_tokens *t;
+    sl_diags d = {0};
+
+    (void)state;
+    snprintf(text, sizeof(text), doc, 0);
+    t = tokens_ok(text);
+    assert_int_equal(sl_node_config_check_tokens(c, t, &d), SL_EINVAL);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.v[0].field, "spec.tokens[2].org");
+    assert_int_equal(d.v[0].line, 8);
+    assert_int_equal(d.v[0].column, 7);
+    assert_non_null(
+        strstr(d.v[0].msg, "the node holds no key of bob of univie, only of bob of aws"));
+    assert_string_equal(d.v[1].field, "spec.tokens[3].org");
+    assert_int_equal(d.v[1].line, 9);
+    assert_non_null(
+        strstr(d.v[1].msg, "no key of univie-mon of aws, only of univie-mon of univie"));
+    sl_diags_release(&d);
+    /* Without those two, every token is of a member or of nobody the node signs for. */
+    t->n_tokens = 2;
+    assert_int_equal(sl_node_config_check_tokens(c, t, &d), 0);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(sl_node_config_check_tokens(NULL, t, &d), 0);
+    assert_int_equal(sl_node_config_check_tokens(c, NULL, &d), 0);
+    t->n_tokens = 4;
+    sl_tokens_free(t);
+    sl_node_config_free(c);
 }
 
 /* A tokens document of one entry: the SHA-256 of token. */
@@ -1155,6 +1253,7 @@ int main(void)
         cmocka_unit_test(test_node_listen_forms),
         cmocka_unit_test(test_node_valid_variants),
         cmocka_unit_test(test_node_member_lookup),
+        cmocka_unit_test(test_node_same_name_two_orgs),
         cmocka_unit_test(test_node_error_table),
         cmocka_unit_test(test_node_several_errors),
         cmocka_unit_test(test_kinds_refuse_each_other),
@@ -1167,6 +1266,8 @@ int main(void)
         cmocka_unit_test(test_secrets_file_mode),
         cmocka_unit_test(test_tokens_valid_and_check),
         cmocka_unit_test(test_tokens_error_table),
+        cmocka_unit_test(test_tokens_same_user),
+        cmocka_unit_test(test_tokens_against_members),
         cmocka_unit_test(test_tokens_check_length),
         cmocka_unit_test(test_token_generate),
         cmocka_unit_test(test_tokens_file_mode),
