@@ -53,17 +53,59 @@ int64_t sl__sched_now(const sl_sched *s)
     return s->cfg.clock ? s->cfg.clock(s->cfg.arg) : sl__wall_ms();
 }
 
-void sl__sched_say(sl_sched *s, int level, const char *fmt, ...)
+static void vsay(sl_sched *s, int level, const sl_sched_log_field *f, size_t n, const char *fmt,
+                 va_list ap)
 {
     char msg[512];
-    va_list ap;
 
     if (!s->cfg.log)
         return;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    s->cfg.log(s->cfg.arg, level, msg, f, n);
+}
+
+void sl__sched_say(sl_sched *s, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsay(s, level, NULL, 0, fmt, ap);
     va_end(ap);
-    s->cfg.log(s->cfg.arg, level, msg, NULL, 0);
+}
+
+void sl__sched_sayf(sl_sched *s, int level, const sl_sched_log_field *f, size_t n, const char *fmt,
+                    ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsay(s, level, f, n, fmt, ap);
+    va_end(ap);
+}
+
+void sl__sched_task_say(sl_sched *s, const task *t, int level, const char *fmt, ...)
+{
+    sl_sched_log_field f[] = {{"channel", t->a->channel, 0},
+                              {"agreement", t->a->spec->name, 0},
+                              {"objective", sl__task_objective(t)->name, 0},
+                              {"oracle", s->cfg.oracles[t->oracle].name, 0}};
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsay(s, level, f, sizeof(f) / sizeof(f[0]), fmt, ap);
+    va_end(ap);
+}
+
+void sl__sched_svc_say(sl_sched *s, const svc *v, int level, const char *fmt, ...)
+{
+    sl_sched_log_field f[] = {{"channel", v->a->channel, 0},
+                              {"agreement", v->a->spec->name, 0},
+                              {"service", v->a->spec->services[v->service].name, 0}};
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsay(s, level, f, sizeof(f) / sizeof(f[0]), fmt, ap);
+    va_end(ap);
 }
 
 void sl__sched_log(sl_sched *s, int level, const char *msg, const sl_sched_log_field *fields,
@@ -227,10 +269,10 @@ static int measurable(sl_sched *s, const agr *a, const sl_objective_spec *o)
 
     if ((history && !sl_metric_is_check(o->metric)) || sl__observe_can(sv->kind, o->metric))
         return 1;
-    sl__sched_say(s, 2,
-                  "%s/%s: objective %s (%s of a %s service) is not measured by this node's oracles",
-                  a->channel, a->spec->name, o->name, sl_metric_name(o->metric),
-                  sl_service_kind_name(sv->kind));
+    sl_sched_log_field f[] = {
+        {"channel", a->channel, 0}, {"agreement", a->spec->name, 0}, {"objective", o->name, 0}};
+    sl__sched_sayf(s, 2, f, 3, "objective (%s of a %s service) not measured by this node's oracles",
+                   sl_metric_name(o->metric), sl_service_kind_name(sv->kind));
     return 0;
 }
 
@@ -488,9 +530,9 @@ static int gather_samples(sl_sched *s, task *t, const sl_measure *m)
             break; /* asked early (sl_sched_measure_now): the source may still publish it */
         if (!x->known) {
             s->stats.unknown++;
-            sl__sched_say(s, 0, "%s/%s/%s: %s interval at %lld unknown: %s", t->a->channel,
-                          t->a->spec->name, sl__task_objective(t)->name,
-                          s->cfg.oracles[t->oracle].name, (long long)x->start_ms, x->reason);
+            char at[40];
+            sl_time_format(x->start_ms, at, sizeof(at));
+            sl__sched_task_say(s, t, 0, "interval at %s unknown: %s", at, x->reason);
         }
         rc = sl__sched_gather(s, t, x->start_ms, x->known ? &x->value : NULL, x->start_ms + step);
     }
@@ -517,10 +559,9 @@ static void measure_end(sl_sched *s, task *t, int rc, const sl_error *err)
         if (t->backoff_ms > BACKOFF_MAX_MS)
             t->backoff_ms = BACKOFF_MAX_MS;
         due = sl__sched_now(s) + t->backoff_ms + sl__sched_jitter(t->backoff_ms / 5 + 1);
-        sl__sched_say(s, 2, "%s/%s/%s: oracle %s: %s; retrying in %lld s", t->a->channel,
-                      t->a->spec->name, sl__task_objective(t)->name, s->cfg.oracles[t->oracle].name,
-                      err->msg[0] ? err->msg : sl_strerror(rc),
-                      (long long)((due - sl__sched_now(s)) / 1000));
+        sl__sched_task_say(s, t, 2, "%s; retrying in %lld s",
+                           err->msg[0] ? err->msg : sl_strerror(rc),
+                           (long long)((due - sl__sched_now(s)) / 1000));
     }
     sl_measure_release(&t->m);
     if (sl__sched_heap_push(s, t, due) != 0)
@@ -540,9 +581,7 @@ static void measure_step(sl_sched *s, task *t)
     if (rc == SL_EINVAL && t->m.pages == 0 && !t->m.retried) {
         /* The source cannot be asked this at all (wrong metric, period, settings): say so
          * once and leave the task idle rather than retry what can never work. */
-        sl__sched_say(s, 3, "%s/%s/%s: oracle %s cannot measure it: %s", t->a->channel,
-                      t->a->spec->name, sl__task_objective(t)->name, s->cfg.oracles[t->oracle].name,
-                      err.msg);
+        sl__sched_task_say(s, t, 3, "oracle cannot measure it: %s", err.msg);
         sl_http_req_release(&req);
         sl_measure_release(&t->m);
         t->busy = 0;
@@ -629,11 +668,10 @@ static void task_run(sl_sched *s, task *t, int64_t now)
     if (t->next_ms < first) {
         int64_t n = (first - t->next_ms) / o->interval_ms;
         s->stats.missed += (uint64_t)n;
-        sl__sched_say(s, 2,
-                      "%s/%s/%s: oracle %s: %lld interval%s past the deadline before this node "
-                      "measured them; they stay unknown",
-                      t->a->channel, sp->name, o->name, s->cfg.oracles[t->oracle].name,
-                      (long long)n, n == 1 ? "" : "s");
+        sl__sched_task_say(s, t, 2,
+                           "%lld interval%s past the deadline before this node measured them; "
+                           "they stay unknown",
+                           (long long)n, n == 1 ? "" : "s");
         if (sl__sched_gather(s, t, 0, NULL, first) != 0)
             sl__sched_say(s, 3, "oracle scheduler: out of memory");
     }

@@ -199,7 +199,17 @@ static inline const sl_objective_spec *sl__task_objective(const task *t)
 /* sched.c */
 /** The scheduler's clock (ms since the epoch). */
 int64_t sl__sched_now(const sl_sched *s);
-/** A log line through the config's log callback (level 0 debug .. 3 error). */
+/** Log lines through the config's log callback (level 0 debug .. 3 error). What a line is
+ * about goes into fields, never into the message: sl__sched_sayf with any fields,
+ * sl__sched_task_say with a task's (channel, agreement, objective, oracle), sl__sched_svc_say
+ * with an observed service's (channel, agreement, service); sl__sched_say is for the
+ * scheduler as a whole. */
+void sl__sched_sayf(sl_sched *s, int level, const sl_sched_log_field *f, size_t n, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
+void sl__sched_task_say(sl_sched *s, const task *t, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void sl__sched_svc_say(sl_sched *s, const svc *v, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void sl__sched_say(sl_sched *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /** A log line with fields (see sl_sched_log_cb). */

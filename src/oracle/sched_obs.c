@@ -211,10 +211,11 @@ static void probe_done(void *arg, const sl_http_req *req, const sl_http_resp *re
     } else {
         sl_probe_judge(&v->a->spec->services[v->service], resp, sl__sched_now(s), &r);
         s->stats.probes_down += !r.up;
-        if (!r.up)
-            sl__sched_say(s, 0, "%s/%s: probe of %s at %lld: down: %s", v->a->channel,
-                          v->a->spec->name, v->a->spec->services[v->service].name,
-                          (long long)v->probe_time, r.reason);
+        if (!r.up) {
+            char at[40];
+            sl_time_format(v->probe_time, at, sizeof(at));
+            sl__sched_svc_say(s, v, 0, "probe at %s: down: %s", at, r.reason);
+        }
         /* Still in flight for its readers until the round has written it (sl__svc_save_probes).
          * Without memory for the list the result is lost, as it would be without the probe. */
         v->result = (sl_observation){v->probe_time, r.up, r.response_ms, -1, -1};
@@ -283,11 +284,9 @@ void sl__svc_probe_run(sl_sched *s, svc *v, int64_t now)
         next = sl__align_down(now, v->period_ms) + v->period_ms + v->offset_ms;
     sl_http_req_init(&req);
     if (v->in_flight) {
-        sl__sched_say(s, 1, "%s/%s: probe of %s still running after a period; skipped one",
-                      v->a->channel, v->a->spec->name, v->a->spec->services[v->service].name);
+        sl__sched_svc_say(s, v, 1, "probe still running after a period; skipped one");
     } else if (sl_probe_request(&v->a->spec->services[v->service], &req, &err) != 0) {
-        sl__sched_say(s, 3, "%s/%s: cannot probe %s: %s", v->a->channel, v->a->spec->name,
-                      v->a->spec->services[v->service].name, err.msg);
+        sl__sched_svc_say(s, v, 3, "cannot probe: %s", err.msg);
     } else {
         int64_t period_wall = v->period_ms / (int64_t)s->cfg.speed;
         if (period_wall < 1)

@@ -110,11 +110,14 @@ static void submit_all(sl_sched *s, const sl_buf *txs)
         if (!p || sl_tx_decode(p, len, len, &d, &err) != 0)
             break;
         s->stats.transactions++;
-        if (s->cfg.submit(s->cfg.arg, d->tx.channel, p, len, &err) != 0)
-            sl__sched_say(s, 2,
-                          "%s: report of %zu interval%s not accepted for ordering yet (%s); "
-                          "kept in the outbox",
-                          d->tx.channel, d->tx.n_items, d->tx.n_items == 1 ? "" : "s", err.msg);
+        if (s->cfg.submit(s->cfg.arg, d->tx.channel, p, len, &err) != 0) {
+            sl_sched_log_field f[] = {{"channel", d->tx.channel, 0},
+                                      {"oracle", d->tx.cert.subject, 0}};
+            sl__sched_sayf(s, 2, f, 2,
+                           "report of %zu interval%s not accepted for ordering yet (%s); kept in "
+                           "the outbox",
+                           d->tx.n_items, d->tx.n_items == 1 ? "" : "s", err.msg);
+        }
         sl_tx_free(d);
     }
 }
@@ -220,11 +223,12 @@ static int outbox_one(sl_sched *s, const outbox_item *it, int64_t now, int *kept
     int known = s->cfg.known(s->cfg.arg, it->channel, it->id);
 
     if (known == 1 || (known == 0 && it->expires_ms < now)) {
-        if (known == 0)
-            sl__sched_say(s, 2,
-                          "%s: a report expired before it was ordered; its intervals stay unknown "
-                          "for this oracle",
-                          it->channel);
+        if (known == 0) {
+            sl_sched_log_field f[] = {{"channel", it->channel, 0}};
+            sl__sched_sayf(s, 2, f, 1,
+                           "a report expired before it was ordered; its intervals stay unknown "
+                           "for its oracle");
+        }
         return sl__state_outbox_del(s->state, it->id, &err);
     }
     ++*kept;
