@@ -363,7 +363,12 @@ async function afterwards() {
     await page.getByRole('heading', {name: /^Block #\d+$/}).waitFor();
     await shot(page, '13-block', {fullPage: false});
     await page.locator('a[data-nav=ledger]').click();
+    await page.locator('[data-testid=blocks-table] [data-testid=block-link]').first().waitFor();
+    // Typing survives the redraw that every new block brings.
+    const h0 = await textOf(page, '[data-testid=ledger-height]');
     await page.locator('#tx-search').fill(proposalTx);
+    await page.waitForFunction((h) => document.querySelector('[data-testid=ledger-height]').textContent !== h, h0, {timeout: 30000});
+    check((await page.locator('#tx-search').inputValue()) === proposalTx, 'a new block wiped the transaction search field');
     await page.locator('#tx-search').press('Enter');
     const proven = await checkProof(page, '14-transaction');
     provenTx = provenTx || proven;

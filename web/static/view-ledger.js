@@ -19,7 +19,7 @@ async function readableChannels(app) {
 }
 
 function txSearch(app) {
-  const input = h('input', {id: 'tx-search', class: 'input mono', placeholder: 'Transaction id (64 hex digits)', 'aria-label': 'Transaction id', spellcheck: 'false', autocomplete: 'off'});
+  const input = h('input', {id: 'tx-search', 'data-key': 'tx-search', class: 'input mono', placeholder: 'Transaction id (64 hex digits)', 'aria-label': 'Transaction id', spellcheck: 'false', autocomplete: 'off'});
   const err = h('p', {class: 'field-error', id: 'tx-search-error', 'aria-live': 'polite'});
   input.setAttribute('aria-describedby', 'tx-search-error');
   return h(
@@ -47,6 +47,8 @@ export async function ledgerView(main, [channelParam], app) {
   }
   const channel = channels.find((c) => c.name === channelParam) ? channelParam : channels[0].name;
   const state = {top: null, hideEmpty: true};
+  // Made once: every new block redraws the page, and what someone is typing must survive it.
+  const search = card('Find a transaction', txSearch(app), {id: 'tx-find'});
   let d = null;
 
   async function load() {
@@ -85,7 +87,7 @@ export async function ledgerView(main, [channelParam], app) {
         h('div', {class: 'stat'}, h('div', {class: 'stat-label'}, 'Height'), h('div', {class: 'stat-value', 'data-testid': 'ledger-height'}, `#${head}`), h('div', {class: 'stat-note'}, headBlock ? f.time(headBlock.time, {seconds: true}) : '')),
         h('div', {class: 'stat wide-stat'}, h('div', {class: 'stat-label'}, 'Head hash'), h('div', {class: 'stat-value mono hash'}, headBlock && head === top ? headBlock.hash : '—'), h('div', {class: 'stat-note'}, headBlock ? `ordered by ${headBlock.orderer}` : '')),
       ),
-      card('Find a transaction', txSearch(app), {id: 'tx-find'}),
+      search,
       card(
         `Blocks on ${channel}`,
         h(
