@@ -4,6 +4,7 @@
 #   make check      install missing deps, build, run every test (SANITIZE=address,undefined in CI)
 #   make bench      optimised build in build-bench/, run every bench/ program (fails if one cannot run)
 #   make builds     build every CMake build type (Debug, Release, RelWithDebInfo, MinSizeRel)
+#   make check-dates  the suite at three dates (libfaketime) and twice under stress
 #   make fuzz       clang + libFuzzer build in build-fuzz/, run each target FUZZ_SECONDS
 #   make format     apply .clang-format;  make format-check: fail on any difference
 #   make torture    kill -9 a committing ledger 2000 times (tests/integration/ledger_crash.sh)
@@ -13,7 +14,7 @@ FUZZ_SECONDS ?= 30
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 SOURCES       = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps demo check bench builds fuzz format format-check torture clean
+.PHONY: all deps demo check check-dates bench builds fuzz format format-check torture clean
 
 all: $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -61,6 +62,11 @@ fuzz: deps
 	        || { tail -n 60 fuzz/artifacts/$$t.log; rm -rf $$w; exit 1; }; \
 	    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' fuzz/artifacts/$$t.log; rm -rf $$w; \
 	done
+
+check-dates: deps
+	@cmake -S . -B $(BUILD) -DSANITIZE=$(SANITIZE) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@bash scripts/check-dates.sh $(BUILD)
 
 torture: all
 	@TRIALS=2000 SL_BIN=$(CURDIR)/$(BUILD)/slaledger SL_BUILD_DIR=$(CURDIR)/$(BUILD) \
