@@ -348,9 +348,11 @@ int sl__api_propose(void *ctx, sl_req *req, sl_resp *resp)
     return sl__api_submit_reply(n, ch, u, &t, name, resp);
 }
 
-static int accept(void *ctx, sl_req *req, sl_resp *resp)
+/* POST /v1/agreements/{name}/accept and /reject: a party answers the proposal. Accepting signs
+ * the document's hash, so that a party signs exactly what it read; rejecting declines it for
+ * good (the proposer withdraws it, the counter-party refuses it). */
+static int answer_proposal(sl__node *n, sl_req *req, sl_resp *resp, sl_tx_type type)
 {
-    sl__node *n = ctx;
     const sl__member *u = sl__api_acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
     if (!u)
         return 0;
@@ -358,26 +360,21 @@ static int accept(void *ctx, sl_req *req, sl_resp *resp)
     sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 0);
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
-    sl_tx t = {.type = SL_TX_ACCEPT};
+    sl_tx t = {.type = type};
     sl_strfmt(t.agreement, sizeof(t.agreement), "%s", req->params[0]);
-    memcpy(t.doc_hash, v.doc_hash, SL_HASH_LEN);
+    if (type == SL_TX_ACCEPT)
+        memcpy(t.doc_hash, v.doc_hash, SL_HASH_LEN);
     return sl__api_submit_reply(n, ch, u, &t, req->params[0], resp);
 }
 
-/* POST /v1/agreements/{name}/reject: either party declines the proposal for good. */
+static int accept(void *ctx, sl_req *req, sl_resp *resp)
+{
+    return answer_proposal(ctx, req, resp, SL_TX_ACCEPT);
+}
+
 static int reject(void *ctx, sl_req *req, sl_resp *resp)
 {
-    sl__node *n = ctx;
-    const sl__member *u = sl__api_acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
-    if (!u)
-        return 0;
-    sl__agr_view v;
-    sl__channel *ch = sl__api_find_agreement(n, &req->caller, req->params[0], &v, 0);
-    if (!ch)
-        return sl_http_error(resp, 404, SL_ENOENT, "name", "no agreement '%s'", req->params[0]);
-    sl_tx t = {.type = SL_TX_REJECT};
-    sl_strfmt(t.agreement, sizeof(t.agreement), "%s", req->params[0]);
-    return sl__api_submit_reply(n, ch, u, &t, req->params[0], resp);
+    return answer_proposal(ctx, req, resp, SL_TX_REJECT);
 }
 
 static int deposit(void *ctx, sl_req *req, sl_resp *resp)
