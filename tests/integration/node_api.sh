@@ -44,12 +44,13 @@ jcheck 'd["agreements"] == []'
 call 200 GET /v1/openapi.json ""
 jcheck 'd["openapi"].startswith("3.") and "/v1/agreements" in d["paths"]'
 
-# --- live events: alice's stream hears of blocks and of her agreement's activation ---
-timeout 20 curl -s -N -H "Authorization: Bearer $alice" "$url/v1/events" >"$tmp/sse" &
+# --- live events: alice's stream hears of blocks and of her agreement's activation (the
+# streams live until the test has what it waits for, however slow the machine) ---
+timeout 120 curl -s -N -H "Authorization: Bearer $alice" "$url/v1/events" >"$tmp/sse" &
 sse_pid=$!
 wait_for 10 "first comment on the event stream" grep -q '^:' "$tmp/sse"
 # carol (azure) listens too: she is a member of univie-azure only.
-timeout 20 curl -s -N -H "Authorization: Bearer $carol" "$url/v1/events" >"$tmp/sse-carol" &
+timeout 120 curl -s -N -H "Authorization: Bearer $carol" "$url/v1/events" >"$tmp/sse-carol" &
 sse_carol_pid=$!
 wait_for 10 "first comment on carol's event stream" grep -q '^:' "$tmp/sse-carol"
 
