@@ -6,8 +6,10 @@
 #
 # 1. Attribution: aws-mon's agent pushes to `shared`; the intervals are decided with its values
 #    and every report in the ledger is signed by aws-mon (before, univie-mon read the same pool
-#    and signed them too). Tokens for an oracle this node holds no key of (aws-mon of univie,
-#    univie-mon of aws) are refused with 403 and a message that says why.
+#    and signed them too). Oracle-role tokens of members this node holds no key of (an agent
+#    of univie's, one of aws's) are refused with 403 and a message that says why. (A token
+#    naming a held oracle under another organization, aws-mon of univie, cannot even be
+#    configured: the node refuses to start, see node_auth.sh.)
 # 2. Crash: univie-mon pushes three observations to `crash` early in an interval, gets 202, and
 #    the node is killed with SIGKILL at once, before the interval closes. The restarted node
 #    must decide that interval with the pushed values (p95 of 111, 222, 333 ms is 333).
@@ -71,8 +73,8 @@ early_in_interval() {
 
 timeout 60 "$bin" init "$net" >/dev/null
 aws_mon=$(new_token aws-mon aws oracle)
-forged_org=$(new_token aws-mon univie oracle)  # aws-mon's name, univie's organization
-forged_name=$(new_token univie-mon aws oracle) # univie-mon's name, aws's organization
+agent_univie=$(new_token agent univie oracle) # oracle-role tokens of members without a key
+agent_aws=$(new_token agent-7 aws oracle)
 printf '  scheduler: {delay: 1s, timeout: 2s}\n' >>"$net/univie.yaml"
 
 # Period: from the current UTC minute for an hour, so the agreements are live right away.
@@ -106,7 +108,7 @@ for a in shared crash; do
 done
 
 # ---- 1. a push is its oracle's own ----
-for t in "$forged_org" "$forged_name"; do
+for t in "$agent_univie" "$agent_aws"; do
     out=$(api "$t" POST /v1/agreements/shared/services/app/observations \
         "{\"observations\":[{\"time_ms\":$(date +%s%3N),\"response_ms\":5}]}")
     [ "$(tail -n1 <<<"$out")" = 403 ] || fail "a token of an oracle this node lacks pushed: $out"
