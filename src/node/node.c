@@ -77,15 +77,15 @@ static int member_matches(const sl_node_member *m, const char *config, const cha
                           const char *org, const sl__member *out, sl_error *err)
 {
     const sl_cert *c = &out->cert;
-    if (m->name ? strcmp(c->subject, m->name) == 0 && strcmp(c->org, m->org) == 0
-                : strcmp(c->org, org) == 0)
+    const char *want = m->name ? m->org : org;
+    if (want && strcmp(c->org, want) == 0 && (!m->name || strcmp(c->subject, m->name) == 0))
         return 0;
     if (m->name)
-        return sl_error_set(err, SL_EINVAL, what,
-                            "%s:%d:%d: %s is the certificate of %s of %s, not %s of %s", config,
-                            m->line, m->column, m->cert, c->subject, c->org, m->name, m->org);
+        return sl_error_set(
+            err, SL_EINVAL, what, "%s:%d:%d: %s is the certificate of %s of %s, not %s of %s",
+            config, m->line, m->column, m->cert, c->subject, c->org, m->name, want ? want : "");
     return sl_error_set(err, SL_EINVAL, "cert", "%s belongs to '%s', not '%s'", m->cert, c->org,
-                        org);
+                        want ? want : "");
 }
 
 /* A member's key and certificate, which must belong together, be the member the config entry

@@ -56,7 +56,7 @@ static void log_cb(void *arg, int level, const char *msg, const sl_sched_log_fie
     static const sl_node_log_level levels[] = {SL_NODE_LOG_DEBUG, SL_NODE_LOG_INFO,
                                                SL_NODE_LOG_WARN, SL_NODE_LOG_ERROR};
     sl_node_log_level lv = levels[level < 0 ? 0 : level > 3 ? 3 : level];
-    sl__log_field f[8];
+    sl__log_field f[8] = {0};
     sl__node *n = arg;
     size_t k = n_fields < 8 ? n_fields : 8;
 
