@@ -16,8 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-dates=${DATES:-"2026-06-15 2026-12-20 2028-06-15"}
-stress_runs=${STRESS_RUNS:-2}
+dates=${DATES-"2026-06-15 2026-12-20 2028-06-15"}
+stress_runs=${STRESS_RUNS-2}
 lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 
 [ -f "$build/CTestTestfile.cmake" ] || { echo "check-dates: no tests in $build: run make check" >&2; exit 2; }
