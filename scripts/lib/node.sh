@@ -7,6 +7,7 @@
 # go to $tmp/node.out/.err.
 
 . "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/dates.sh"
 
 node_pid=
 url=
@@ -27,14 +28,8 @@ stop_node() {
 
 token() { grep -E "^ *$1 " "$tmp/net/tokens.txt" | grep -o 'slt_[A-Za-z0-9_-]*'; }
 
-# example_next_month EXAMPLE OUT: a copy of examples/EXAMPLE whose period is the next calendar
-# month (UTC) of today, so that a test holds on any date: the node has no past intervals to
-# catch up. Sets `period_start` and `period_end` as written into OUT.
+# example_next_month EXAMPLE OUT: examples/EXAMPLE with its period moved to next month
+# (with_next_month in dates.sh); sets `period_start` and `period_end`.
 example_next_month() {
-    period_start=$(date -u -d "$(date -u +%Y-%m-01) +1 month" +%Y-%m-01T00:00:00Z)
-    period_end=$(date -u -d "${period_start%T*} +1 month" +%Y-%m-01T00:00:00Z)
-    grep -q '^  period: {start: .*, end: .*}$' "$src/examples/$1" ||
-        fail "examples/$1 has no one-line period to move"
-    sed "s/^  period: {start: .*, end: .*}$/  period: {start: $period_start, end: $period_end}/" \
-        "$src/examples/$1" >"$2"
+    with_next_month "$src/examples/$1" "$2" || fail "examples/$1 has no one-line period to move"
 }

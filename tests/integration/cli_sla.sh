@@ -10,6 +10,7 @@ src=${SL_SOURCE_DIR:?}
 data="$src/tests/integration/data"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+. "$src/scripts/lib/dates.sh"
 
 fail() {
     echo "FAIL: $*" >&2
@@ -90,7 +91,7 @@ has_diag() { # FILE PATTERN: stderr has "FILE:LINE:COL: error: " followed by PAT
     return 1
 }
 
-check_invalid() { # FILE FIELD_PATTERN
+check_invalid() { # FILE FIELD_PATTERN (in $data)
     local f="$data/$1"
     run 1 sla validate "$f"
     has_diag "$f" "$2" || fail "$1: no FILE:LINE:COL diagnostic matching '$2': $(cat "$tmp/err")"
@@ -104,13 +105,19 @@ check_invalid target-101.yaml 'target'
 check_invalid end-before-start.yaml '(period|end)'
 check_invalid syntax-error.yaml ''
 # An objective its source cannot measure, and a URL curl cannot parse: refused where they are.
-check_invalid unmeasurable.yaml 'spec\.objectives\[1\]\.metric: CloudWatch metric StatusCheckFailed cannot measure'
-run 1 sla validate "$data/unmeasurable.yaml"
-grep -q "^$data/unmeasurable.yaml:19:15: error: spec.objectives\[1\].metric: " "$tmp/err" ||
+# These two documents keep no calendar date: their period is set to next month here.
+dated="$tmp/dated"
+mkdir -p "$dated"
+for f in unmeasurable.yaml bad-url.yaml; do
+    with_next_month "$data/$f" "$dated/$f" || fail "$f has no one-line period"
+done
+data=$dated check_invalid unmeasurable.yaml 'spec\.objectives\[1\]\.metric: CloudWatch metric StatusCheckFailed cannot measure'
+run 1 sla validate "$dated/unmeasurable.yaml"
+grep -q "^$dated/unmeasurable.yaml:19:15: error: spec.objectives\[1\].metric: " "$tmp/err" ||
     fail "unmeasurable objective not at 19:15: $(cat "$tmp/err")"
-check_invalid bad-url.yaml 'spec\.services\[0\]\.source\.url: .*is not a valid http'
-run 1 sla validate "$data/bad-url.yaml"
-grep -q "^$data/bad-url.yaml:15:14: error: spec.services\[0\].source.url: " "$tmp/err" ||
+data=$dated check_invalid bad-url.yaml 'spec\.services\[0\]\.source\.url: .*is not a valid http'
+run 1 sla validate "$dated/bad-url.yaml"
+grep -q "^$dated/bad-url.yaml:15:14: error: spec.services\[0\].source.url: " "$tmp/err" ||
     fail "bad URL not at 15:14: $(cat "$tmp/err")"
 
 # One invalid file among valid ones still fails the run; the valid ones are still reported.
