@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -87,6 +88,20 @@ static __attribute__((unused)) char *th_replace(const char *doc, const char *fro
     assert_non_null(out);
     snprintf(out, n, "%.*s%s%s", (int)(at - doc), doc, to, at + strlen(from));
     return out;
+}
+
+/* doc with "PERIOD" set to the day from the start of this hour, so a document needs no
+ * calendar date (the parser does not read the clock; the rule is that tests never name one).
+ * Caller frees. */
+static __attribute__((unused)) char *th_with_period(const char *doc)
+{
+    char start[40], end[40], period[100];
+    int64_t hour = time(NULL) / 3600 * 3600000LL;
+
+    sl_time_format(hour, start, sizeof(start));
+    sl_time_format(hour + 86400000LL, end, sizeof(end));
+    snprintf(period, sizeof(period), "{start: %s, end: %s}", start, end);
+    return th_replace(doc, "PERIOD", period);
 }
 
 #endif
