@@ -10,22 +10,6 @@ src=${SL_SOURCE_DIR:?}
 tmp=$(mktemp -d)
 . "${SL_SOURCE_DIR:?}/scripts/lib/node.sh"
 
-# call EXPECTED_STATUS METHOD PATH [TOKEN] [curl args...]: the body lands in $tmp/body
-call() {
-    local want=$1 method=$2 path=$3 tok=${4:-} got
-    shift 4 || shift $#
-    local auth=()
-    [ -n "$tok" ] && auth=(-H "Authorization: Bearer $tok")
-    got=$(timeout 30 curl -s -o "$tmp/body" -w '%{http_code}' -X "$method" "${auth[@]}" "$@" \
-        "$url$path")
-    [ "$got" = "$want" ] || fail "$method $path: HTTP $got, expected $want: $(cat "$tmp/body")"
-}
-
-jcheck() { # PYTHON_EXPRESSION over d, the last body
-    timeout 10 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert '"$1"', d' \
-        "$tmp/body" || fail "JSON check failed: $1: $(cat "$tmp/body")"
-}
-
 timeout 60 "$bin" init "$tmp/net" >/dev/null || fail "init failed"
 example_next_month aws-ec2-vm.yaml "$tmp/vm-web-01.yaml" # no past intervals to catch up
 alice=$(token alice) bob=$(token bob) carol=$(token carol) dave=$(token dave)

@@ -12,33 +12,6 @@ src=${SL_SOURCE_DIR:?}
 tmp=$(mktemp -d)
 . "${SL_SOURCE_DIR:?}/scripts/lib/node.sh"
 
-# call EXPECTED_STATUS METHOD PATH TOKEN [curl args...]: the body lands in $tmp/body
-call() {
-    local want=$1 method=$2 path=$3 tok=$4 got
-    shift 4
-    got=$(timeout 30 curl -s -o "$tmp/body" -w '%{http_code}' -X "$method" \
-        -H "Authorization: Bearer $tok" "$@" "$url$path")
-    [ "$got" = "$want" ] || fail "$method $path: HTTP $got, expected $want: $(cat "$tmp/body")"
-}
-
-jcheck() { # PYTHON_EXPRESSION over d, the last body
-    timeout 10 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert '"$1"', d' \
-        "$tmp/body" || fail "JSON check failed: $1: $(cat "$tmp/body")"
-}
-
-# new_token USER ORG ROLE: prints a fresh token and appends its hash to the tokens file.
-new_token() {
-    python3 - "$tmp/net/tokens.yaml" "$@" <<'EOF'
-import base64, hashlib, os, sys
-path, user, org, role = sys.argv[1:]
-tok = "slt_" + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
-with open(path, "a") as f:
-    f.write('    - {user: %s, org: %s, role: %s, sha256: "%s"}\n'
-            % (user, org, role, hashlib.sha256(tok.encode()).hexdigest()))
-print(tok)
-EOF
-}
-
 # refused WHAT FILE:LINE PATTERN: the node must not start on the current files, and say where.
 refused() {
     local rc=0

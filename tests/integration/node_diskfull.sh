@@ -29,19 +29,6 @@ diskfull_cleanup() {
 }
 trap diskfull_cleanup EXIT
 
-call() { # EXPECTED_STATUS METHOD PATH TOKEN [curl args...]: the body lands in $tmp/body
-    local want=$1 method=$2 path=$3 tok=$4 got
-    shift 4
-    got=$(timeout 30 curl -s -o "$tmp/body" -w '%{http_code}' -X "$method" \
-        -H "Authorization: Bearer $tok" "$@" "$url$path")
-    [ "$got" = "$want" ] || fail "$method $path: HTTP $got, expected $want: $(cat "$tmp/body")"
-}
-
-jcheck() { # PYTHON_EXPRESSION over d, the last body
-    timeout 10 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert '"$1"', d' \
-        "$tmp/body" || fail "JSON check failed: $1: $(cat "$tmp/body")"
-}
-
 jget() { python3 -c 'import json,sys; print(eval(sys.argv[2], {"d": json.load(open(sys.argv[1]))}))' "$tmp/body" "$1"; }
 
 mkdir "$mnt"

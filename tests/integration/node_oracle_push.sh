@@ -30,14 +30,6 @@ as() {
     shift
     SLALEDGER_TOKEN=$(token "$who") timeout 60 "$bin" "$@" --node "$url"
 }
-# new_token USER ORG ROLE: a new API token for the node (tokens.yaml), printed.
-new_token() {
-    local t
-    t="slt_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-    printf '    - {user: %s, org: %s, role: %s, sha256: "%s"}\n' "$1" "$2" "$3" \
-        "$(printf '%s' "$t" | sha256sum | cut -d' ' -f1)" >>"$net/tokens.yaml"
-    printf '%s\n' "$t"
-}
 # push TOKEN AGREEMENT OBSERVATIONS-JSON: must be accepted.
 push() {
     local out
