@@ -103,11 +103,13 @@ static const char doc[] =
     "    - {name: p95, service: step1, metric: response_time, percentile: 95, interval: 10s,\n"
     "       window: 1h, target: \"<= 200ms\"}\n";
 
-static void open_sched(world *w)
+/* A scheduler over w's state file and clock for w->spec, logging through log (or nowhere). */
+static void open_sched_logging(world *w, sl_sched_log_cb log)
 {
     sl_sched_config c = {0};
     sl_error err = {0};
 
+    c.log = log;
     c.state_path = w->state;
     c.oracles = w->oracles;
     c.n_oracles = 2;
@@ -120,6 +122,11 @@ static void open_sched(world *w)
     assert_int_equal(sl_sched_new(&c, &w->s, &err), 0);
     const sl_agreement_spec *one = w->spec;
     assert_int_equal(sl_sched_sync(w->s, "univie-aws", &one, 1), 0);
+}
+
+static void open_sched(world *w)
+{
+    open_sched_logging(w, NULL);
 }
 
 static int setup(void **state)
@@ -600,8 +607,6 @@ static size_t count_logged(const char *needle)
 static void test_catch_up_is_logged(void **state)
 {
     world *w = *state;
-    sl_sched_config c = {0};
-    sl_error err = {0};
 
     w->now = NT0 + 12 * NSEC;
     sl_sched_step(w->s, 0); /* handles the first interval */
@@ -611,19 +616,7 @@ static void test_catch_up_is_logged(void **state)
      * deadline and five can still be reported. */
     w->now = NT0 + 100 * NSEC;
     n_logged = 0;
-    c.state_path = w->state;
-    c.oracles = w->oracles;
-    c.n_oracles = 2;
-    c.delay_ms = 2000;
-    c.timeout_ms = 1000;
-    c.submit = submit_cb;
-    c.known = known_cb;
-    c.clock = clock_cb;
-    c.log = keep_info;
-    c.arg = w;
-    assert_int_equal(sl_sched_new(&c, &w->s, &err), 0);
-    const sl_agreement_spec *one = w->spec;
-    assert_int_equal(sl_sched_sync(w->s, "univie-aws", &one, 1), 0);
+    open_sched_logging(w, keep_info);
     /* one per task: two objectives, two oracles */
     assert_int_equal(count_logged("oracle catching up channel=univie-aws agreement=app"), 4);
     char from[40], to[40], want[200];
