@@ -314,7 +314,11 @@ static int whoami(void *ctx, sl_req *req, sl_resp *resp)
 
 int sl__api_propose(void *ctx, sl_req *req, sl_resp *resp)
 {
-    sl__node *n = ctx;
+    return sl__api_propose_for(ctx, req, resp, NULL);
+}
+
+int sl__api_propose_for(sl__node *n, sl_req *req, sl_resp *resp, const char *provider)
+{
     const sl__member *u = sl__api_acting_user(n, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp);
     if (!u)
         return 0;
@@ -327,12 +331,16 @@ int sl__api_propose(void *ctx, sl_req *req, sl_resp *resp)
         sl_diags_release(&d);
         return rc;
     }
-    char name[SL_IDENT_NAME_CAP];
+    char name[SL_IDENT_NAME_CAP], other[SL_IDENT_NAME_CAP];
     sl_strfmt(name, sizeof(name), "%s", spec->name);
+    sl_strfmt(other, sizeof(other), "%s", provider ? spec->provider : "");
     sl__channel *ch = sl__node_channel(n, spec->channel);
     int party =
         strcmp(spec->consumer, u->cert.org) == 0 || strcmp(spec->provider, u->cert.org) == 0;
     sl_agreement_spec_free(spec);
+    if (provider && strcmp(other, provider) != 0)
+        return sl_http_error(resp, 400, SL_EINVAL, "spec.provider",
+                             "this route takes %s agreements, not %s", provider, other);
     if (!ch)
         return sl_http_error(resp, 404, SL_ENOENT, "spec.channel",
                              "this node does not serve the agreement's channel");

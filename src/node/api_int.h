@@ -63,6 +63,9 @@ json_t *sl__api_visible_agreements(sl__node *n, const sl_caller *caller, const c
 /** GET /v1/agreements/{name} and POST /v1/agreements, for the routes that reuse them. */
 int sl__api_show_agreement(void *ctx, sl_req *req, sl_resp *resp);
 int sl__api_propose(void *ctx, sl_req *req, sl_resp *resp);
+/** POST of an agreement document, whose provider must be provider unless it is NULL (the seed
+ * paper's per-provider routes). The caller's role is checked before the body is parsed, once. */
+int sl__api_propose_for(sl__node *n, sl_req *req, sl_resp *resp, const char *provider);
 
 /** Registers the ledger routes (api_ledger.c) and the seed paper's (api_paper.c). */
 int sl__api_ledger_register(sl__node *n);

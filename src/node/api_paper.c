@@ -33,25 +33,12 @@ static int paper_show(void *ctx, sl_req *req, sl_resp *resp)
     return sl__api_show_agreement(p->node, req, resp);
 }
 
-/* The caller's role is checked before the document is parsed, so a token that may not propose
- * cannot make the node parse a large body; sl__api_propose checks it again and reports any
- * document error in full. */
+/* POST: a proposal whose provider must be the route's (the role is checked before the body is
+ * parsed, so a token that may not propose cannot make the node parse a large body). */
 static int paper_add(void *ctx, sl_req *req, sl_resp *resp)
 {
     const sl__paper *p = ctx;
-    sl_agreement_spec *spec = NULL;
-    if (!sl__api_acting_user(p->node, req, SL_ROLE_CONSUMER | SL_ROLE_PROVIDER, resp))
-        return 0;
-    if (sl_sla_parse((const char *)req->body, req->body_len, "body", &spec, NULL) == 0) {
-        int other = strcmp(spec->provider, p->provider) != 0;
-        char provider[SL_IDENT_NAME_CAP];
-        sl_strfmt(provider, sizeof(provider), "%s", spec->provider);
-        sl_agreement_spec_free(spec);
-        if (other)
-            return sl_http_error(resp, 400, SL_EINVAL, "spec.provider",
-                                 "this route takes %s agreements, not %s", p->provider, provider);
-    }
-    return sl__api_propose(p->node, req, resp); /* which reports any document error in full */
+    return sl__api_propose_for(p->node, req, resp, p->provider);
 }
 
 /* PUT /{key}: the prototype's update, which fetched the service's latest closed interval from
