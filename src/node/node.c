@@ -27,6 +27,7 @@
 #include "slaledger/node.h"
 #include "slaledger/sla.h"
 #include "slaledger/version.h"
+#include "slaledger/wait.h"
 
 struct sl_node {
     sl__node n;
@@ -320,9 +321,12 @@ int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl
     sl_node *nd = calloc(1, sizeof(*nd));
     if (!nd)
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    if (sl_cond_init_monotonic(&nd->n.wait_cv) != 0) {
+        free(nd);
+        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    }
     nd->lock_fd = -1;
     pthread_mutex_init(&nd->n.wait_mu, NULL);
-    pthread_cond_init(&nd->n.wait_cv, NULL);
     sl_diags d = {0};
     int rc = sl_node_config_parse_file(config_path, &nd->cfg, &d);
     if (rc) {

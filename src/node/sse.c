@@ -28,6 +28,7 @@
 
 #include "node/http_int.h"
 #include "slaledger/sla.h"
+#include "slaledger/wait.h"
 
 #define HEARTBEAT  ":\n\n"
 #define READ_BLOCK (16 * 1024)
@@ -50,24 +51,15 @@ struct sl__stream {
 
 int sl__sse_init(sl__sse *s)
 {
-    pthread_condattr_t ca;
-
     memset(s, 0, sizeof(*s));
     if (pthread_mutex_init(&s->mu, NULL) != 0)
         return SL_ENOMEM;
-    if (pthread_condattr_init(&ca) != 0)
+    if (sl_cond_init_monotonic(&s->wake) != 0)
         goto fail;
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (pthread_cond_init(&s->wake, &ca) != 0) {
-        pthread_condattr_destroy(&ca);
-        goto fail;
-    }
-    if (pthread_cond_init(&s->drained, &ca) != 0) {
+    if (sl_cond_init_monotonic(&s->drained) != 0) {
         pthread_cond_destroy(&s->wake);
-        pthread_condattr_destroy(&ca);
         goto fail;
     }
-    pthread_condattr_destroy(&ca);
     return 0;
 fail:
     pthread_mutex_destroy(&s->mu);
@@ -325,17 +317,6 @@ void sl_http_broadcast(sl_http *h, const char *name, const char *json, const sl_
     sl_buf_release(&ev);
 }
 
-static void deadline_after(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* Sends a comment to every stream at each interval, so proxies keep idle streams open and dead
  * clients are noticed by a failing write. */
 static void *heartbeat_main(void *arg)
@@ -346,7 +327,7 @@ static void *heartbeat_main(void *arg)
 
     pthread_mutex_lock(&sse->mu);
     while (!sse->closing) {
-        deadline_after(&at, sl__http_heartbeat_ms ? sl__http_heartbeat_ms : 15000);
+        at = sl_deadline_after(sl__http_heartbeat_ms ? sl__http_heartbeat_ms : 15000);
         while (!sse->closing && pthread_cond_timedwait(&sse->wake, &sse->mu, &at) != ETIMEDOUT)
             ;
         if (sse->closing)
@@ -390,7 +371,7 @@ void sl__sse_stop(sl_http *h)
     sse->thread_started = 0;
     /* Streams now send what they hold and end; MHD frees each once its last chunk is out. A
      * client that reads nothing is left to MHD_stop_daemon. */
-    deadline_after(&until, DRAIN_MS);
+    until = sl_deadline_after(DRAIN_MS);
     pthread_mutex_lock(&sse->mu);
     while (sse->n > 0 && pthread_cond_timedwait(&sse->drained, &sse->mu, &until) != ETIMEDOUT)
         ;

@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "slaledger/wait.h"
+
 #include "node/log.h"
 #include "node/node_int.h"
 
@@ -65,14 +67,7 @@ static void waiter_unlink(sl__node *n, sl__waiter *w)
 /* Waits (wait_mu held) until w is done or the deadline passes. */
 static void wait_until(sl__node *n, sl__waiter *w, int64_t timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = sl_deadline_after(timeout_ms);
     while (!w->done && pthread_cond_timedwait(&n->wait_cv, &n->wait_mu, &ts) == 0)
         ;
 }

@@ -19,6 +19,7 @@
 #include <pthread.h>
 
 #include "slaledger/order.h"
+#include "slaledger/wait.h"
 
 typedef struct pending_tx {
     uint8_t *bytes;
@@ -134,14 +135,7 @@ static void sleep_on(solo *s, int64_t ms)
         pthread_cond_wait(&s->wake, &s->mu);
         return;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = sl_deadline_after(ms);
     pthread_cond_timedwait(&s->wake, &s->mu, &ts);
 }
 
@@ -283,18 +277,6 @@ static void settings_from_channel(sl_order_settings *set, const sl_channel_spec 
         set->queue_max = 100000;
 }
 
-static int cond_init_monotonic(pthread_cond_t *cv)
-{
-    pthread_condattr_t a;
-    int rc = pthread_condattr_init(&a);
-    if (!rc)
-        rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    if (!rc)
-        rc = pthread_cond_init(cv, &a);
-    pthread_condattr_destroy(&a);
-    return rc;
-}
-
 int sl_solo_new(sl_ledger *l, const sl_key *key, const sl_cert *cert,
                 const sl_order_settings *settings, sl_block_cb cb, void *arg, sl_orderer **out,
                 sl_error *err)
@@ -315,7 +297,7 @@ int sl_solo_new(sl_ledger *l, const sl_key *key, const sl_cert *cert,
         s->set = *settings;
     settings_from_channel(&s->set, sl_ledger_channel(l));
     s->last_block = clock_ms(CLOCK_MONOTONIC);
-    if (pthread_mutex_init(&s->mu, NULL) || cond_init_monotonic(&s->wake) ||
+    if (pthread_mutex_init(&s->mu, NULL) || sl_cond_init_monotonic(&s->wake) ||
         pthread_cond_init(&s->done_cv, NULL) || pthread_create(&s->thread, NULL, cutter, s) != 0) {
         free(s); /* a partly initialised pthread object holds no resources on Linux */
         return sl_error_set(err, SL_ENOMEM, NULL, "cannot start the orderer thread");

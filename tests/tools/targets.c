@@ -39,6 +39,8 @@
 
 #include <microhttpd.h>
 
+#include "slaledger/wait.h"
+
 #define HANG_MS      (3600LL * 1000)
 #define MAX_DELAY_MS HANG_MS
 #define IDLE_TIMEOUT 60 /* seconds an idle keep-alive connection is kept */
@@ -127,16 +129,8 @@ static void *timer_main(void *arg)
             pthread_cond_wait(&timer.cv, &timer.mu);
             continue;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t wait = next - mono_ms();
-        wait = wait < 1 ? 1 : wait;
-        ts.tv_sec += (time_t)(wait / 1000);
-        ts.tv_nsec += (long)(wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = sl_deadline_after(wait < 1 ? 1 : wait);
         pthread_cond_timedwait(&timer.cv, &timer.mu, &ts);
     }
     timer_fire(mono_ms());
@@ -147,12 +141,8 @@ static void *timer_main(void *arg)
 /* The condition variable waits on the monotonic clock, like the due times. */
 static void timer_init(void)
 {
-    pthread_condattr_t a;
-
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&timer.cv, &a);
-    pthread_condattr_destroy(&a);
+    if (sl_cond_init_monotonic(&timer.cv) != 0)
+        abort();
 }
 
 /* ---- answers ---- */

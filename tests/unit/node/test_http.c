@@ -31,6 +31,7 @@
 #include "node/http.h"
 #include "node/http_int.h"
 #include "slaledger/sla.h"
+#include "slaledger/wait.h"
 
 /* ---- the server under test ---- */
 
@@ -1013,7 +1014,7 @@ static sse_client *sse_connect(srv *s, const char *token)
     snprintf(c->url, sizeof(c->url), "%s/v1/events", s->base);
     c->token = token;
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    assert_int_equal(sl_cond_init_monotonic(&c->cv), 0);
     sl_buf_init(&c->got);
     assert_int_equal(pthread_create(&c->thread, NULL, sse_main, c), 0);
     return c;
@@ -1022,10 +1023,8 @@ static sse_client *sse_connect(srv *s, const char *token)
 /* Waits (at most 10 s) until the stream has received needle `times` times; returns whether. */
 static int sse_wait(sse_client *c, const char *needle, size_t times)
 {
-    struct timespec at;
+    struct timespec at = sl_deadline_after(10000);
     int ok = 0;
-    clock_gettime(CLOCK_REALTIME, &at);
-    at.tv_sec += 10;
     pthread_mutex_lock(&c->mu);
     for (;;) {
         size_t n = 0;

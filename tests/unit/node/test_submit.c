@@ -18,6 +18,7 @@
 #include "node/api_int.h"
 #include "node/node_int.h"
 #include "support/net.h"
+#include "slaledger/wait.h"
 
 static int64_t wall_ms(void)
 {
@@ -79,7 +80,7 @@ static world *world_new(int with_solo)
     assert_non_null(w);
     net_init_at(&w->nt, wall_ms() - NHOUR);
     pthread_mutex_init(&w->n.wait_mu, NULL);
-    pthread_cond_init(&w->n.wait_cv, NULL);
+    assert_int_equal(sl_cond_init_monotonic(&w->n.wait_cv), 0);
     w->alice =
         (sl__member){.name = "alice", .key = w->nt.key[M_CONSUMER], .cert = w->nt.cert[M_CONSUMER]};
     w->ch = (sl__channel){.name = "univie-aws", .ledger = w->nt.l, .node = &w->n};
