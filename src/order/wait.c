@@ -1,5 +1,6 @@
 /*
- * wait.c: condition variables whose timed waits run on the monotonic clock (see wait.h).
+ * wait.c: condition variables whose timed waits run on the monotonic clock (see wait.h). It
+ * lives in the order layer, the lowest one that waits: util, sla and contract read no clock.
  */
 #include "slaledger/wait.h"
 
