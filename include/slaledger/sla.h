@@ -279,6 +279,11 @@ typedef struct sl_channel_spec {
     size_t n_orgs;
     uint32_t issuer; /* index of the token issuer organization (has SL_ROLE_ISSUER) */
     sl_order_kind order;
+    /* ordering.orderer of a solo channel: the one node whose blocks its members accept, named
+     * by organization and certificate subject. NULL when not written; a ledger opening the
+     * genesis then sets them to the node that signed the genesis block. NULL for etcd. */
+    char *orderer_org;
+    char *orderer_name;
     uint32_t max_block_txs;   /* cut a block at this many transactions (default 500) */
     uint32_t max_block_bytes; /* ... or this many bytes of transactions (default 4 MiB) */
     int64_t block_timeout_ms; /* ... or this long after the first waiting one (default 5 ms) */

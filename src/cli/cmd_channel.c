@@ -72,10 +72,13 @@ static void print_ok(const char *path, const void *spec)
         print_roles(s->orgs[i].roles);
         printf(")");
     }
-    printf("; issuer %s; %s ordering, blocks of at most %u transactions, %s or %s, "
-           "transactions of at most %s\n",
-           s->orgs[s->issuer].name, sl_order_kind_name(s->order), s->max_block_txs, block, timeout,
-           tx);
+    printf("; issuer %s; %s ordering", s->orgs[s->issuer].name, sl_order_kind_name(s->order));
+    if (s->orderer_org)
+        printf(" by %s of %s", s->orderer_name, s->orderer_org);
+    else if (s->order == SL_ORDER_SOLO)
+        printf(" by the node that signs the genesis");
+    printf(", blocks of at most %u transactions, %s or %s, transactions of at most %s\n",
+           s->max_block_txs, block, timeout, tx);
 }
 
 static json_t *json_roles(unsigned roles)
@@ -112,13 +115,18 @@ static json_t *json_channel(const void *spec)
 {
     const sl_channel_spec *s = spec;
 
-    return json_pack(
-        "{s:o, s:o?, s:o, s:o, s:{s:s, s:I, s:I, s:I, s:I}}", "name", sl__cli_jstr(s->name),
-        "description", s->description ? sl__cli_jstr(s->description) : NULL, "issuer",
-        sl__cli_jstr(s->orgs[s->issuer].name), "organizations", json_orgs(s), "ordering", "kind",
-        sl_order_kind_name(s->order), "max_block_txs", (json_int_t)s->max_block_txs,
-        "max_block_bytes", (json_int_t)s->max_block_bytes, "block_timeout_ms",
-        (json_int_t)s->block_timeout_ms, "max_tx_bytes", (json_int_t)s->max_tx_bytes);
+    json_t *orderer = NULL;
+    if (s->orderer_org)
+        orderer = json_pack("{s:o, s:o}", "org", sl__cli_jstr(s->orderer_org), "name",
+                            sl__cli_jstr(s->orderer_name));
+    return json_pack("{s:o, s:o?, s:o, s:o, s:{s:s, s:o*, s:I, s:I, s:I, s:I}}", "name",
+                     sl__cli_jstr(s->name), "description",
+                     s->description ? sl__cli_jstr(s->description) : NULL, "issuer",
+                     sl__cli_jstr(s->orgs[s->issuer].name), "organizations", json_orgs(s),
+                     "ordering", "kind", sl_order_kind_name(s->order), "orderer", orderer,
+                     "max_block_txs", (json_int_t)s->max_block_txs, "max_block_bytes",
+                     (json_int_t)s->max_block_bytes, "block_timeout_ms",
+                     (json_int_t)s->block_timeout_ms, "max_tx_bytes", (json_int_t)s->max_tx_bytes);
 }
 
 static int parse(const char *path, void **spec, sl_diags *diags)

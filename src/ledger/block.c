@@ -181,6 +181,16 @@ int sl__header_verify(const sl_channel_spec *ch, sl__ids *cc, const sl_block_hea
     if (h->orderer.role != SL_ROLE_NODE)
         return sl_error_set(err, SL_EAUTH, "orderer", "'%s' of '%s' is not a node",
                             h->orderer.subject, h->orderer.org);
+    /* A solo channel has one orderer: a block cut by any other member node is a fork. The
+     * genesis is exempt: it names the orderer (or is signed by it, see sl__genesis_open). */
+    if (h->height > 0 && ch->orderer_org &&
+        (strcmp(h->orderer.org, ch->orderer_org) != 0 ||
+         strcmp(h->orderer.subject, ch->orderer_name) != 0))
+        return sl_error_set(err, SL_EAUTH, "orderer",
+                            "block %llu was cut by '%s' of '%s', but channel '%s' is ordered by "
+                            "'%s' of '%s' alone",
+                            (unsigned long long)h->height, h->orderer.subject, h->orderer.org,
+                            ch->name, ch->orderer_name, ch->orderer_org);
     sl_buf b;
     sl_buf_init(&b);
     sl_block_header_encode(h, 0, &b);
@@ -266,6 +276,19 @@ int sl_genesis_build(const char *doc, size_t len, const sl_key *orderer_key,
     return rc;
 }
 
+/* A solo channel whose document names no orderer is ordered by the node that signed its
+ * genesis block. */
+static int default_orderer(sl_channel_spec *ch, const sl_block_header *genesis, sl_error *err)
+{
+    if (ch->order != SL_ORDER_SOLO || ch->orderer_org)
+        return 0;
+    ch->orderer_org = strdup(genesis->orderer.org);
+    ch->orderer_name = strdup(genesis->orderer.subject);
+    if (!ch->orderer_org || !ch->orderer_name)
+        return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    return 0;
+}
+
 int sl__genesis_open(const uint8_t *p, size_t len, sl_channel_spec **channel,
                      sl_block_header *header, sl_error *err)
 {
@@ -306,6 +329,8 @@ int sl__genesis_open(const uint8_t *p, size_t len, sl_channel_spec **channel,
         goto out;
     }
     rc = sl__header_verify(ch, &cc, &b->header, err);
+    if (!rc)
+        rc = default_orderer(ch, &b->header, err);
 out:
     if (have_cc)
         sl__ids_release(&cc);

@@ -365,6 +365,17 @@ static int ready(sl_ledger *l, sl_error *err)
     return 0;
 }
 
+/* Only a solo channel's orderer cuts its blocks; every member would refuse another's. */
+static int orderer_check(const sl_channel_spec *ch, const sl_cert *cert, sl_error *err)
+{
+    if (!ch->orderer_org ||
+        (strcmp(cert->org, ch->orderer_org) == 0 && strcmp(cert->subject, ch->orderer_name) == 0))
+        return 0;
+    return sl_error_set(err, SL_EPERM, "orderer",
+                        "'%s' of '%s' does not order channel '%s': '%s' of '%s' does",
+                        cert->subject, cert->org, ch->name, ch->orderer_name, ch->orderer_org);
+}
+
 int sl_ledger_commit(sl_ledger *l, const uint8_t *const *txs, const size_t *lens, size_t n,
                      int64_t time_ms, const sl_key *key, const sl_cert *cert, sl_commit_info *info,
                      sl_error *err)
@@ -375,6 +386,8 @@ int sl_ledger_commit(sl_ledger *l, const uint8_t *const *txs, const size_t *lens
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
     pthread_rwlock_wrlock(&l->mu);
     int rc = ready(l, err);
+    if (!rc)
+        rc = orderer_check(l->channel, cert, err);
     if (rc)
         goto out;
     if (time_ms <= l->head.time_ms)

@@ -34,8 +34,9 @@
 static const char *const metadata_keys[] = {"name", "description", NULL};
 static const char *const spec_keys[] = {"issuer", "organizations", "ordering", NULL};
 static const char *const org_keys[] = {"name", "roles", "root_key", NULL};
-static const char *const ordering_keys[] = {"kind",          "max_block_txs", "max_block_bytes",
-                                            "block_timeout", "max_tx_bytes",  NULL};
+static const char *const ordering_keys[] = {
+    "kind", "orderer", "max_block_txs", "max_block_bytes", "block_timeout", "max_tx_bytes", NULL};
+static const char *const orderer_keys[] = {"org", "name", NULL};
 
 /* Positions of one organization's fields, for the checks across organizations. */
 typedef struct org_aux {
@@ -421,6 +422,36 @@ static void sizes_check(chan_build *b)
               b->block_bytes ? "" : " (the default)");
 }
 
+/* ordering.orderer: the node that orders a solo channel. Its organization must be a member with
+ * the node role, judged as far as the organizations parsed (see issuer_parse). */
+static void orderer_parse(chan_build *b, const sl__ynode *n, const char *path)
+{
+    sl_channel_spec *s = b->spec;
+    char list[160];
+    sl__field f;
+    long i;
+
+    if (!sl__map_check(&b->ctx, n, path, orderer_keys))
+        return;
+    if (sl__field_get(&b->ctx, n, path, "name", 1, &f))
+        sl__read_name(&b->ctx, f.node, f.path, "a node", &s->orderer_name);
+    if (!sl__field_get(&b->ctx, n, path, "org", 1, &f) ||
+        sl__read_name(&b->ctx, f.node, f.path, "an organization", &s->orderer_org) != 0)
+        return;
+    i = org_index(s, s->n_orgs, s->orderer_org);
+    if (i < 0 && b->names_ok) {
+        org_names(s, list, sizeof(list));
+        sl__error(&b->ctx, f.node, SL_EINVAL, f.path, "unknown organization '%s'; %s lists: %s",
+                  s->orderer_org, b->orgs_path, list);
+    } else if (i >= 0 && b->aux[i].roles_ok && !(s->orgs[i].roles & SL_ROLE_NODE)) {
+        role_list(s->orgs[i].roles, list, sizeof(list));
+        sl__error(&b->ctx, f.node, SL_EINVAL, f.path,
+                  "organization '%s' cannot order the channel: it lacks the node role (its "
+                  "roles: %s)",
+                  s->orderer_org, list);
+    }
+}
+
 static void ordering_parse(chan_build *b, const sl__ynode *n, const char *path)
 {
     sl_channel_spec *s = b->spec;
@@ -434,6 +465,15 @@ static void ordering_parse(chan_build *b, const sl__ynode *n, const char *path)
         sl__read_enum(&b->ctx, f.node, f.path, "ordering kind", sl__order_kind_names,
                       sl__n_order_kinds, &k) == 0)
         s->order = (sl_order_kind)k;
+    if (sl__field_get(&b->ctx, n, path, "orderer", 0, &f)) {
+        if (s->order == SL_ORDER_SOLO)
+            orderer_parse(b, f.node, f.path);
+        else
+            sl__error(&b->ctx, f.node, SL_EINVAL, f.path,
+                      "an %s channel is ordered by its %s cluster, not by one node: orderer is "
+                      "for kind solo",
+                      sl__order_kind_names[s->order], sl__order_kind_names[s->order]);
+    }
     if (sl__field_get(&b->ctx, n, path, "max_block_txs", 0, &f) &&
         sl__read_int(&b->ctx, f.node, f.path, 1, SL_CHANNEL_MAX_BLOCK_TXS, &v) == 0)
         s->max_block_txs = (uint32_t)v;

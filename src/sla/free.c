@@ -54,5 +54,7 @@ void sl_channel_spec_free(sl_channel_spec *spec)
     free(spec->orgs);
     free(spec->name);
     free(spec->description);
+    free(spec->orderer_org);
+    free(spec->orderer_name);
     free(spec);
 }

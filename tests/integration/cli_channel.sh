@@ -55,7 +55,7 @@ grep -q "slaledger channel validate: unknown option '--no-such-option'" "$tmp/er
 # --- the example channels ---
 run 0 channel validate "$ex"
 want="$ex: ok: channel univie-aws, 4 organizations: univie (consumer, oracle, node),"
-want="$want aws (provider, oracle, node), watchdog (oracle), bank (issuer); issuer bank; solo ordering,"
+want="$want aws (provider, oracle, node), watchdog (oracle), bank (issuer); issuer bank; solo ordering by univie-node of univie,"
 want="$want blocks of at most 500 transactions, 4MiB or 5ms, transactions of at most 1MiB"
 [ "$(cat "$tmp/out")" = "$want" ] || fail "summary line: $(cat "$tmp/out")"
 [ ! -s "$tmp/err" ] || fail "stderr not empty for a valid file: $(cat "$tmp/err")"
@@ -70,7 +70,7 @@ json_check 'd[0]["channel"]["name"] == "univie-aws" and d[0]["channel"]["issuer"
 json_check '[o["name"] for o in d[0]["channel"]["organizations"]] == ["univie", "aws", "watchdog", "bank"]'
 json_check 'd[0]["channel"]["organizations"][0]["roles"] == ["consumer", "oracle", "node"]'
 json_check 'd[0]["channel"]["organizations"][3]["root_key"] == "d9e01adb3435b9e1b32e9446fe698a0cd63a7910a2c1fa54ad9ea84831a5cbc5"'
-json_check 'd[0]["channel"]["ordering"] == {"kind": "solo", "max_block_txs": 500, "max_block_bytes": 4194304, "block_timeout_ms": 5, "max_tx_bytes": 1048576}'
+json_check 'd[0]["channel"]["ordering"] == {"kind": "solo", "orderer": {"org": "univie", "name": "univie-node"}, "max_block_txs": 500, "max_block_bytes": 4194304, "block_timeout_ms": 5, "max_tx_bytes": 1048576}'
 
 # A minimal channel: defaults fill the ordering; no description is JSON null.
 cat >"$tmp/lab.yaml" <<'DOC'
@@ -85,6 +85,7 @@ DOC
 run 0 channel validate --json "$tmp/lab.yaml"
 json_check 'd[0]["channel"]["description"] is None and d[0]["channel"]["organizations"][0]["roles"] == ["issuer", "node"]'
 json_check 'd[0]["channel"]["ordering"]["max_tx_bytes"] == 1048576 and d[0]["channel"]["ordering"]["kind"] == "solo"'
+json_check '"orderer" not in d[0]["channel"]["ordering"]'
 
 # --- invalid documents: exit 1, FILE:LINE:COL: error: FIELD: ... ---
 has_diag() { # FILE LINE:COL FIELD MESSAGE_PATTERN: stderr has exactly that diagnostic
@@ -104,7 +105,7 @@ broken() {
     json_check 'd[0]["errors"] and all(e["line"] > 0 and e["field"] and e["message"] for e in d[0]["errors"])'
 }
 # Lines of examples/channel-univie-aws.yaml: 18 issuer, 20 the list, 25 aws's key, 27 watchdog's
-# roles, 33 ordering kind, 37 max_tx_bytes.
+# roles, 33 ordering kind, 38 max_tx_bytes.
 broken issuer-role 's/issuer: bank/issuer: univie/' 18:11 spec.issuer \
     "organization 'univie' cannot be the issuer"
 broken unknown-role 's/roles: \[oracle\]/roles: [orakel]/' 27:15 'spec\.organizations\[2\]\.roles\[0\]' \
@@ -112,7 +113,7 @@ broken unknown-role 's/roles: \[oracle\]/roles: [orakel]/' 27:15 'spec\.organiza
 broken no-node 's/, node\]/]/' 20:5 spec.organizations 'no organization has the node role'
 broken same-key '25s/"5be5[0-9a-f]*"/"5543a17949684c516086caeaf04c578a1f935e49bd3f477ad985d1ba93d18e65"/' \
     25:17 'spec\.organizations\[1\]\.root_key' 'root key is already the key of'
-broken tx-too-big 's/max_tx_bytes: 1MiB/max_tx_bytes: 8MiB/' 37:19 spec.ordering.max_tx_bytes \
+broken tx-too-big 's/max_tx_bytes: 1MiB/max_tx_bytes: 8MiB/' 38:19 spec.ordering.max_tx_bytes \
     'max_tx_bytes 8MiB is larger than max_block_bytes 4MiB'
 broken unknown-field 's/    kind: solo/    kind: solo\n    endpoints: [x]/' 34:5 spec.ordering.endpoints \
     "unknown field 'endpoints'"

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "ledger/ledger_int.h"
 #include "support/net.h"
 
 static const char *agreement_fmt =
@@ -328,6 +329,57 @@ static void test_follower(void **state)
     chan_free(&ch);
 }
 
+/* A solo channel has one orderer (here the genesis signer, univie-node): another member node
+ * can neither commit a block nor get one it signed appended, even a block whose content is
+ * exactly the orderer's. */
+static void test_one_orderer(void **state)
+{
+    (void)state;
+    chan ch;
+    chan_setup(&ch);
+    net *n = &ch.n;
+    int64_t now = NT0 + NHOUR + NSEC;
+    report(&ch, 0, M_UNIVIE_MON, 0, 1000000, now);
+    net_commit(n, ch.tx, 1, now);
+    assert_string_equal(sl_ledger_channel(n->l)->orderer_org, "univie");
+    assert_string_equal(sl_ledger_channel(n->l)->orderer_name, "univie-node");
+
+    net aws;
+    memset(&aws, 0, sizeof(aws));
+    aws.root[ORG_AWS] = n->root[ORG_AWS];
+    net_member(&aws, M_NODE, "aws-node", ORG_AWS, SL_ROLE_NODE);
+    char path[256];
+    snprintf(path, sizeof(path), "%s/aws.db", n->dir);
+    sl_error err = {0};
+    sl_ledger *f;
+    assert_int_equal(sl_ledger_create(path, n->genesis.p, n->genesis.len, &err), 0);
+    assert_int_equal(sl_ledger_open(path, 0, &f, &err), 0);
+    assert_int_equal(
+        sl_ledger_commit(f, NULL, NULL, 0, now, aws.key[M_NODE], &aws.cert[M_NODE], NULL, &err),
+        SL_EPERM);
+    assert_non_null(strstr(err.msg, "'univie-node' of 'univie'"));
+
+    /* Block 1 as the orderer cut it, re-signed by aws-node. */
+    sl_buf blk, forged;
+    sl_buf_init(&blk);
+    sl_buf_init(&forged);
+    assert_int_equal(sl_ledger_block(n->l, 1, &blk, &err), 0);
+    sl_block *b;
+    assert_int_equal(sl_block_decode(blk.p, blk.len, &b, &err), 0);
+    assert_int_equal(sl__header_sign(&b->header, aws.key[M_NODE], &aws.cert[M_NODE]), 0);
+    assert_int_equal(sl__block_encode(&b->header, b->txs, b->tx_lens, b->n, &forged), 0);
+    assert_int_equal(sl_ledger_append(f, forged.p, forged.len, NULL, &err), SL_EAUTH);
+    assert_non_null(strstr(err.msg, "was cut by 'aws-node' of 'aws'"));
+    assert_int_equal(sl_ledger_height(f, NULL), 0);
+    assert_int_equal(sl_ledger_append(f, blk.p, blk.len, NULL, &err), 0);
+    sl_block_free(b);
+    sl_buf_release(&blk);
+    sl_buf_release(&forged);
+    sl_key_free(aws.key[M_NODE]);
+    sl_ledger_close(f);
+    chan_free(&ch);
+}
+
 static void test_proofs(void **state)
 {
     (void)state;
@@ -450,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_follower),
+        cmocka_unit_test(test_one_orderer),
         cmocka_unit_test(test_proofs),
         cmocka_unit_test(test_state_and_history),
     };

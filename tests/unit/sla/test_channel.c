@@ -156,8 +156,9 @@ static const char *aws_json =
     "\"},\n"
     "   {\"name\": \"watchdog\", \"roles\": [\"oracle\"], \"root_key\": \"" K_WATCHDOG "\"},\n"
     "   {\"name\": \"bank\", \"roles\": [\"issuer\"], \"root_key\": \"" K_BANK "\"}],\n"
-    "  \"ordering\": {\"kind\": \"solo\", \"max_block_txs\": 500, \"max_block_bytes\": "
-    "4194304,\n"
+    "  \"ordering\": {\"kind\": \"solo\", \"orderer\": {\"org\": \"univie\", \"name\": "
+    "\"univie-node\"},\n"
+    "   \"max_block_txs\": 500, \"max_block_bytes\": 4194304,\n"
     "   \"block_timeout\": \"5ms\", \"max_tx_bytes\": \"1024KiB\"}}}\n";
 
 static void assert_channels_same(const sl_channel_spec *a, const sl_channel_spec *b)
@@ -172,6 +173,8 @@ static void assert_channels_same(const sl_channel_spec *a, const sl_channel_spec
     }
     assert_int_equal(a->issuer, b->issuer);
     assert_int_equal(a->order, b->order);
+    assert_string_equal(a->orderer_org, b->orderer_org);
+    assert_string_equal(a->orderer_name, b->orderer_name);
     assert_int_equal(a->max_block_txs, b->max_block_txs);
     assert_int_equal(a->max_block_bytes, b->max_block_bytes);
     assert_int_equal(a->block_timeout_ms, b->block_timeout_ms);
@@ -224,6 +227,12 @@ static void test_defaults(void **state)
     assert_int_equal(s->max_block_bytes, 4194304);
     assert_int_equal(s->block_timeout_ms, 5);
     assert_int_equal(s->max_tx_bytes, 1048576);
+    assert_null(s->orderer_org); /* the genesis signer's, once a ledger opens it */
+    assert_null(s->orderer_name);
+    sl_channel_spec_free(s);
+    s = solo_ok("  ordering: {orderer: {org: lab, name: lab-node}}\n");
+    assert_string_equal(s->orderer_org, "lab");
+    assert_string_equal(s->orderer_name, "lab-node");
     sl_channel_spec_free(s);
     /* An empty ordering mapping, or a partial one, keeps the other defaults. */
     s = solo_ok("  ordering: {}\n");
@@ -380,8 +389,24 @@ static const err_case cases[] = {
      SL_EINVAL, NULL, NULL},
     {"unknown ordering field", "    kind: solo\n", "    kind: solo\n    endpoints: [a]\n",
      "spec.ordering.endpoints", 17, 5,
-     "unknown field 'endpoints' in spec.ordering; expected one of: kind, max_block_txs, "
-     "max_block_bytes, block_timeout, max_tx_bytes",
+     "unknown field 'endpoints' in spec.ordering; expected one of: kind, orderer, "
+     "max_block_txs, max_block_bytes, block_timeout, max_tx_bytes",
+     SL_EINVAL, NULL, NULL},
+    {"orderer of an unknown organization", "    kind: solo\n",
+     "    kind: solo\n    orderer: {org: azure, name: azure-node}\n", "spec.ordering.orderer.org",
+     17, 20, "unknown organization 'azure'; spec.organizations lists: univie, aws, watchdog, bank",
+     SL_EINVAL, NULL, NULL},
+    {"orderer without the node role", "    kind: solo\n",
+     "    kind: solo\n    orderer: {org: watchdog, name: wd-node}\n", "spec.ordering.orderer.org",
+     17, 20,
+     "organization 'watchdog' cannot order the channel: it lacks the node role (its roles: oracle)",
+     SL_EINVAL, NULL, NULL},
+    {"orderer without a name", "    kind: solo\n", "    kind: solo\n    orderer: {org: aws}\n",
+     "spec.ordering.orderer.name", 17, 14, "missing required field 'name' in spec.ordering.orderer",
+     SL_EINVAL, NULL, NULL},
+    {"orderer of an etcd channel", "    kind: solo\n",
+     "    kind: etcd\n    orderer: {org: aws, name: aws-node}\n", "spec.ordering.orderer", 17, 14,
+     "an etcd channel is ordered by its etcd cluster, not by one node: orderer is for kind solo",
      SL_EINVAL, NULL, NULL},
     {"duplicate field", "    max_block_txs: 500\n",
      "    max_block_txs: 500\n    max_block_txs: 600\n", "spec.ordering.max_block_txs", 18, 5,
