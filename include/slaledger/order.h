@@ -83,4 +83,35 @@ int sl_solo_new(sl_ledger *l, const sl_key *key, const sl_cert *cert,
                 const sl_order_settings *settings, sl_block_cb cb, void *arg, sl_orderer **out,
                 sl_error *err) __attribute__((warn_unused_result));
 
+/**
+ * How a follower reaches its channel's orderer: the node implements it over the node API, a
+ * test in process. submit is called from submitters' threads, fetch from the follower's thread,
+ * cancel from sl_orderer_free's: each must be thread-safe.
+ */
+typedef struct sl_order_remote {
+    /** Hands signed transaction bytes to the orderer: 0 once it queued them, else its error
+     * (a precheck's refusal, SL_EBUSY) or SL_EIO when it cannot be reached. */
+    int (*submit)(void *arg, const uint8_t *tx, size_t len, sl_error *err);
+    /** Appends the bytes of block height (sl_ledger_block's form) to out, waiting up to wait_ms
+     * for it to be cut: 0, SL_ENOENT when it was not cut in time, or another error (the
+     * follower pauses and asks again). */
+    int (*fetch)(void *arg, uint64_t height, int64_t wait_ms, sl_buf *out, sl_error *err);
+    /** Makes a fetch in progress return soon (may be NULL: free then waits for it). */
+    void (*cancel)(void *arg);
+    void *arg;
+} sl_order_remote;
+
+/**
+ * The ordering backend of a member node that does not order the channel of ledger l: its
+ * submissions go to the orderer through remote (after the local precheck), and a thread
+ * fetches the orderer's blocks in order and appends each (sl_ledger_append re-checks and
+ * re-executes it); cb hears of each one. A block this node refuses halts the follower: it
+ * applies nothing more, cb hears the reason (err set, info.height the refused block, n_tx 0),
+ * and submissions fail with SL_ESTATE. Flush waits (at most 30 s) until a block arrives. The
+ * ledger and remote are borrowed and must outlive the follower; settings.clock is the node's.
+ */
+int sl_follower_new(sl_ledger *l, const sl_order_remote *remote, const sl_order_settings *settings,
+                    sl_block_cb cb, void *arg, sl_orderer **out, sl_error *err)
+    __attribute__((warn_unused_result));
+
 #endif
