@@ -6,6 +6,10 @@
  * genesis names the member organizations and their root keys, so any certificate can be checked
  * with nothing but the genesis.
  *
+ * A member node proves who it is to another organization's node with a node credential: a short
+ * bearer token carrying its certificate, the called node's name, the time, and its signature
+ * (sl_node_token_make / sl_node_token_read), so nodes share no secret.
+ *
  * Secret keys live in sodium_malloc'd memory (guarded, never swapped where the OS allows) and
  * are wiped when freed; on disk they are files of mode 0600. Thread-safety: a key may be used
  * for signing from several threads at once; everything else is reentrant.
@@ -121,5 +125,55 @@ int sl_cert_verify(const sl_cert *c, const uint8_t org_pk[SL_PK_LEN], int64_t at
 int sl_cert_write_json(const sl_cert *c, sl_buf *out);
 int sl_cert_read_json(const char *text, size_t len, sl_cert *out, sl_error *err)
     __attribute__((warn_unused_result));
+
+/* ---- node credentials: a member node's short-lived, signed bearer token ---- */
+
+/*
+ * A node calls another organization's node with the bearer token
+ *
+ *     sln1.<cert>.<audience>.<time>.<signature>
+ *
+ * cert, audience and signature in unpadded base64url (RFC 4648 section 5), time in decimal
+ * milliseconds since the epoch (no sign, no leading zero). cert is the caller's encoded
+ * certificate (sl_cert_encode with its signature; role node), audience the called node's
+ * "org/name" (its certificate's organization and subject), so that a token made for one node
+ * is refused by every other. The signature is Ed25519 by the caller's node key over
+ *
+ *     "slaledger node token v1" NUL, u32 length + cert, u32 length + audience, i64 time
+ *
+ * (integers big-endian), so no two tokens share a signed message. docs/security-model.md
+ * says what a stolen token allows.
+ */
+#define SL_NODE_TOKEN_PREFIX "sln1."
+/** Longest audience: two names and the slash between them. */
+#define SL_NODE_AUDIENCE_MAX (2 * (SL_IDENT_NAME_CAP - 1) + 1)
+/** Longest token, in characters (618 with the longest names); a longer one is refused unread. */
+#define SL_NODE_TOKEN_MAX 640
+
+/**
+ * Appends to out the characters of a node token (no NUL: sl_buf_cstr gives the string) made
+ * by key, whose certificate cert is (role node, cert->pk the key's public half), for the node
+ * audience ("org/name", both valid names) at now_ms (>= 0). Returns 0; SL_EINVAL for a
+ * malformed or non-node certificate, a key that is not the certificate's, a malformed audience
+ * or a negative time (nothing appended); SL_ENOMEM (out->err).
+ */
+int sl_node_token_make(const sl_key *key, const sl_cert *cert, const char *audience, int64_t now_ms,
+                       sl_buf *out) __attribute__((warn_unused_result));
+
+/**
+ * Reads a node token (NUL-terminated, as presented; at most SL_NODE_TOKEN_MAX characters are
+ * looked at) for the node called audience ("org/name") at now_ms: it must be well formed, made
+ * for exactly audience, within skew_ms (>= 0) of now_ms either way, carry a well-formed
+ * certificate of role node, and be signed by that certificate's key. Then *cert receives the
+ * certificate and 0 is returned. SL_EINVAL for a malformed token (or audience argument),
+ * SL_EAUTH for a well-formed one that is refused (another audience, too old or too new, not a
+ * node's certificate, a bad signature), each with the reason and field ("token.time", ...) in
+ * *err; *cert is untouched on failure.
+ *
+ * It does not check the certificate's organization: the caller verifies it (sl_cert_verify)
+ * with the root key the channel's genesis lists for cert->org, at now_ms.
+ */
+int sl_node_token_read(const char *token, const char *audience, int64_t now_ms, int64_t skew_ms,
+                       sl_cert *cert, sl_error *err) __attribute__((warn_unused_result));
 
 #endif

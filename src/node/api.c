@@ -3,7 +3,9 @@
  * stored world state; writes become transactions the node signs as the calling user and waits
  * for (submit.c). Visibility: a consumer or provider sees the agreements its organization is a
  * party to, an auditor everything on the node's channels, anyone else nothing, and what a
- * caller may not see answers 404 exactly as what does not exist. The routes and their bodies
+ * caller may not see answers 404 exactly as what does not exist. A node (role node, e.g. another
+ * organization's node with its node credential) is no user: the HTTP layer answers it 403 on
+ * every route not registered with SL_ROUTE_NODES (whoami is). The routes and their bodies
  * are documented in docs/api.md and /v1/openapi.json.
  *
  * Thread-safety: handlers run concurrently on the HTTP threads; they share only thread-safe
@@ -303,13 +305,26 @@ int sl__api_show_agreement(void *ctx, sl_req *req, sl_resp *resp)
     return rc;
 }
 
-/* GET /v1/whoami: who the token speaks for. */
+/* GET /v1/whoami: who the token speaks for. A node (a node credential) is no user: it is shown
+ * as a node, with the channels it may call this node for as a member organization's node. */
 static int whoami(void *ctx, sl_req *req, sl_resp *resp)
 {
-    (void)ctx;
+    const sl__node *n = ctx;
+    const sl_caller *c = &req->caller;
+    json_t *chs;
+
+    if (!c->node_credential)
+        return sl__api_reply(resp, 200,
+                             json_pack("{s:s, s:s, s:s}", "user", c->user, "org", c->org, "role",
+                                       sl_role_name(c->role)));
+    chs = json_array();
+    for (size_t i = 0; chs && i < n->n_channels; i++) {
+        if (sl__node_is_member_node(n, c, n->channels[i].name))
+            json_array_append_new(chs, json_string(n->channels[i].name));
+    }
     return sl__api_reply(resp, 200,
-                         json_pack("{s:s, s:s, s:s}", "user", req->caller.user, "org",
-                                   req->caller.org, "role", sl_role_name(req->caller.role)));
+                         json_pack("{s:s, s:s, s:s, s:o}", "node", c->user, "org", c->org, "role",
+                                   sl_role_name(c->role), "channels", chs));
 }
 
 int sl__api_propose(void *ctx, sl_req *req, sl_resp *resp)
@@ -697,7 +712,7 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "GET", "/v1/health", SL_ROUTE_PUBLIC, health, n);
     rc |= sl_http_route(h, "GET", "/metrics", SL_ROUTE_PUBLIC, metrics, n);
     rc |= sl_http_route(h, "GET", "/v1/openapi.json", SL_ROUTE_PUBLIC, openapi, n);
-    rc |= sl_http_route(h, "GET", "/v1/whoami", 0, whoami, n);
+    rc |= sl_http_route(h, "GET", "/v1/whoami", SL_ROUTE_NODES, whoami, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements", 0, list_agreements, n);
     rc |= sl_http_route(h, "POST", "/v1/agreements", 0, sl__api_propose, n);
     rc |= sl_http_route(h, "GET", "/v1/agreements/{name}", 0, sl__api_show_agreement, n);

@@ -11,8 +11,9 @@
  * thread, so a handler that blocks delays the other connections of its thread: keep them short.
  *
  * A request is handled in three phases of MHD's access callback: headers (route, auth and
- * Content-Length are checked, so 404/405/401/413 go out before any body is read), body chunks
- * (accumulated up to max_body, the rest discarded), and the final call (the handler runs).
+ * Content-Length are checked, so 404/405/401/413, and 403 for a node on a route for users, go
+ * out before any body is read), body chunks (accumulated up to max_body, the rest discarded),
+ * and the final call (the handler runs).
  * The per-request state (req_ctx) is freed by MHD's request-completed callback. Requests MHD
  * itself rejects as malformed (400, 413 chunk size, 414, 431, 505) get its own short HTML
  * answer without Content-Type: libmicrohttpd 0.9.75 offers no hook for those.
@@ -38,6 +39,7 @@
 #include <sodium.h>
 
 #include "node/http_int.h"
+#include "slaledger/ident.h"
 #include "slaledger/sla.h"
 
 #define DEFAULT_MAX_BODY  (1024 * 1024)
@@ -49,9 +51,11 @@
 /* A new connection must send its request's headers without pausing this long. */
 #define DEFAULT_HEADER_TIMEOUT_S 10
 #define MAX_THREADS              256
-#define MAX_TOKEN                512
+#define MAX_TOKEN                1024 /* with its NUL: a shared token or a node credential */
 #define UNMATCHED_LABEL          "route=\"(unmatched)\""
 #define JSON_TYPE                "application/json"
+
+_Static_assert(MAX_TOKEN > SL_NODE_TOKEN_MAX, "a node credential must fit MAX_TOKEN");
 
 /* Past max_body a chunked upload is discarded rather than stored; after this much more the
  * connection is simply closed, so an endless upload cannot occupy a thread forever. */
@@ -316,6 +320,14 @@ static int authenticate(sl_http *h, struct MHD_Connection *c, req_ctx *x)
     return x->caller.authenticated || (x->route->flags & SL_ROUTE_PUBLIC);
 }
 
+/* 1 when the caller is a node and the route is for users: a node acts and reads for no user,
+ * so it may call only the routes made for nodes (and the public ones). */
+static int node_refused(const req_ctx *x)
+{
+    return x->caller.authenticated && x->caller.role == SL_ROLE_NODE &&
+           !(x->route->flags & (SL_ROUTE_PUBLIC | SL_ROUTE_NODES));
+}
+
 /* 1 when the request announces a body longer than max_body. */
 static int body_too_long(sl_http *h, struct MHD_Connection *c)
 {
@@ -377,6 +389,11 @@ static enum MHD_Result on_headers(sl_http *h, struct MHD_Connection *c, const ch
     if (!authenticate(h, c, x))
         return send_error(h, c, x, method, 401, SL_EAUTH, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                           "Bearer", "%s", "a valid bearer token is required");
+    if (node_refused(x))
+        return send_error(h, c, x, method, 403, SL_EPERM, NULL, NULL,
+                          "%s/%s is a node, not a user: a node may call only the routes for "
+                          "member nodes",
+                          x->caller.org, x->caller.user);
     if (body_too_long(h, c))
         return send_error(h, c, x, method, 413, SL_EINVAL, NULL, NULL,
                           "the request body exceeds %zu bytes", h->set.max_body);

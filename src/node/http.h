@@ -20,10 +20,13 @@
 
 /** Who is calling, as the authentication callback established. */
 typedef struct sl_caller {
-    int authenticated; /* 0: no or unknown token */
-    char user[64];     /* token's user name */
-    char org[64];      /* organization the token is bound to */
-    unsigned role;     /* one sl_role bit */
+    int authenticated;   /* 0: no or unknown token */
+    char user[64];       /* token's user name; a node's name (its certificate's subject) */
+    char org[64];        /* organization the token is bound to */
+    unsigned role;       /* one sl_role bit; SL_ROLE_NODE: a node, never a user (SL_ROUTE_NODES) */
+    int node_credential; /* authenticated by a member node's signed credential, not a token
+                            of the tokens file */
+    uint8_t issuer_pk[32]; /* node_credential: the organization root key that certified it */
 } sl_caller;
 
 typedef struct sl_req {
@@ -65,6 +68,8 @@ typedef int (*sl_route_fn)(void *ctx, sl_req *req, sl_resp *resp);
 
 enum {
     SL_ROUTE_PUBLIC = 1 << 0, /* no token needed (health, metrics, openapi) */
+    SL_ROUTE_NODES = 1 << 1,  /* callers with role node may call it: every other route that
+                                 needs a token answers them 403, since a node is not a user */
 };
 
 /** One answered request, as told to sl_http_settings.on_request. Borrowed for the call. */

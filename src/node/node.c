@@ -3,8 +3,10 @@
  * the node's identity and local users (keys and certificates, checked to belong together and to
  * be the member, organization and name, their entry names; the tokens checked to agree with
  * them), one ledger and solo orderer per channel (a missing ledger is created from the channel's
- * genesis), then the HTTP API. Stop runs the same in reverse: the API first so no request
- * starts a transaction, then the orderers (they commit what is queued), then the ledgers.
+ * genesis), then the HTTP API, whose callers authenticate with a token of the tokens file or,
+ * for other organizations' nodes, a node credential (peer.c). Stop runs the same in reverse: the
+ * API first so no request starts a transaction, then the orderers (they commit what is queued),
+ * then the ledgers.
  *
  * The node logs (log.c, spec.log of its config) its start with its channels and address, its
  * stop, and at debug one line per answered request (5xx at warn): method, route pattern,
@@ -19,7 +21,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "node/log.h"
@@ -118,13 +119,6 @@ static int load_member(const sl_node_member *m, const char *config, const char *
     return 0;
 }
 
-static int64_t wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int lock_data_dir(sl_node *nd, sl_error *err)
 {
     const char *dir = nd->cfg->data_dir;
@@ -140,10 +134,13 @@ static int lock_data_dir(sl_node *nd, sl_error *err)
     return 0;
 }
 
+/* The sl_auth_fn: a node credential (peer.c), or a token of the tokens file. */
 static int auth_token(void *ctx, const char *token, sl_caller *caller)
 {
     sl_node *nd = ctx;
     const sl_token *t;
+    if (strncmp(token, SL_NODE_TOKEN_PREFIX, strlen(SL_NODE_TOKEN_PREFIX)) == 0)
+        return sl__node_auth_peer(&nd->n, token, caller);
     if (!nd->tokens || sl_tokens_check(nd->tokens, token, &t) != 0)
         return 0;
     caller->authenticated = 1;
@@ -342,7 +339,7 @@ int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl
     if ((rc = lock_data_dir(nd, err)) || (rc = load_files(nd, config_path, err)))
         goto fail;
     nd->n.clock_speed = nd->cfg->clock_speed;
-    nd->n.clock_since = nd->cfg->clock_since_ms >= 0 ? nd->cfg->clock_since_ms : wall_now();
+    nd->n.clock_since = nd->cfg->clock_since_ms >= 0 ? nd->cfg->clock_since_ms : sl__node_wall_ms();
     nd->n.channels = calloc(nd->cfg->n_channels, sizeof(*nd->n.channels));
     if (!nd->n.channels) {
         rc = sl_error_set(err, SL_ENOMEM, NULL, "out of memory");

@@ -4,7 +4,8 @@
  *
  * A node serves channels; each has its ledger, its solo orderer and the node's identity. Local
  * users are members whose keys the node holds, so API callers never handle keys: the node
- * signs their transactions as them. Ownership: the node owns everything here. Thread-safety:
+ * signs their transactions as them. Other organizations' nodes call it with node credentials
+ * (peer.c). Ownership: the node owns everything here. Thread-safety:
  * ledgers and orderers are thread-safe; the waiter table has its own lock; everything else is
  * immutable after start.
  */
@@ -84,6 +85,8 @@ typedef struct sl__node {
 } sl__node;
 
 /* submit.c */
+/** The wall clock in ms since the epoch (CLOCK_REALTIME). */
+int64_t sl__node_wall_ms(void);
 /** The node's time in ms since the epoch (see sl_node_config's clock): block timestamps,
  * transaction expiry and the oracles' intervals. */
 int64_t sl__node_now(const sl__node *n);
@@ -128,6 +131,19 @@ int sl__oracles_push(sl__node *n, sl_req *req, sl_resp *resp, const char *channe
  * channel now (sl_sched_measure_now); 202 with what each task does, 409/422 when nothing is
  * left to measure or no oracle of the node measures it. The caller was authorized already. */
 int sl__oracles_measure_now(sl__node *n, sl_resp *resp, const char *channel, const char *agreement);
+
+/* peer.c */
+/**
+ * Authenticates a node credential (a bearer token starting with SL_NODE_TOKEN_PREFIX, see
+ * ident.h) made for this node by another node: fills *caller (user: the node's name, org, role
+ * SL_ROLE_NODE, node_credential, issuer_pk) and returns 1, or returns 0 (the reason logged:
+ * debug for a malformed token, info otherwise). The signature of an sl_auth_fn's body.
+ */
+int sl__node_auth_peer(const sl__node *n, const char *token, sl_caller *caller);
+/** 1 when c was authenticated by a node credential whose certificate the root key that
+ * channel's genesis lists for c's organization signed: a node of a member organization of the
+ * channel. 0 for everyone else, users included, and for a channel the node does not serve. */
+int sl__node_is_member_node(const sl__node *n, const sl_caller *c, const char *channel);
 
 /* console.c */
 /** Registers GET /, /console/{file} and /console/vendor/{file}. 0 or SL_ENOMEM. */

@@ -22,7 +22,7 @@
 
 #define TX_LIFETIME_MS (10LL * 60 * 1000)
 
-static int64_t wall_ms(void)
+int64_t sl__node_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -31,7 +31,7 @@ static int64_t wall_ms(void)
 
 int64_t sl__node_now(const sl__node *n)
 {
-    return sl_clock_fast(wall_ms(), n->clock_since, n->clock_speed);
+    return sl_clock_fast(sl__node_wall_ms(), n->clock_since, n->clock_speed);
 }
 
 int64_t sl__node_clock_cb(void *arg)
@@ -93,7 +93,7 @@ int sl__node_submit(sl__node *n, sl__channel *ch, const sl__member *user, sl_tx 
 {
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&n->wait_mu);
-    t->nonce = ++n->nonce ^ (uint64_t)wall_ms() << 20; /* distinct across restarts too */
+    t->nonce = ++n->nonce ^ (uint64_t)sl__node_wall_ms() << 20; /* distinct across restarts too */
     pthread_mutex_unlock(&n->wait_mu);
     sl_strfmt(t->channel, sizeof(t->channel), "%s", ch->name);
     t->expires_ms = sl__node_now(n) + TX_LIFETIME_MS;

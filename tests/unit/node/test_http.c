@@ -1,11 +1,11 @@
 /*
  * test_http.c: the node's HTTP layer against a real libmicrohttpd server on 127.0.0.1:0, driven
- * by libcurl and raw sockets. Routing and path parameters, the 404/405/401/413 answers and the
- * one JSON error shape (parsed with jansson), the auth callback and the caller a handler sees,
- * eight keep-alive clients at once, the metrics text (counts rise by exactly the requests made,
- * histogram buckets are cumulative), server-sent events in order with org filtering, heartbeats
- * and dropping of a client that does not read, hostile input, and shutdown with requests and
- * streams in flight.
+ * by libcurl and raw sockets. Routing and path parameters, the 404/405/401/413 answers, 403 for
+ * a caller with role node on a route not for nodes, and the one JSON error shape (parsed with
+ * jansson), the auth callback and the caller a handler sees, eight keep-alive clients at once, the
+ * metrics text (counts rise by exactly the requests made, histogram buckets are cumulative),
+ * server-sent events in order with org filtering, heartbeats and dropping of a client that does not
+ * read, hostile input, and shutdown with requests and streams in flight.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +30,7 @@
 
 #include "node/http.h"
 #include "node/http_int.h"
+#include "slaledger/ident.h"
 #include "slaledger/sla.h"
 #include "slaledger/wait.h"
 
@@ -50,9 +51,17 @@ static int auth_cb(void *ctx, const char *token, sl_caller *caller)
         unsigned role;
     } known[] = {{"tok-univie", "alice", "univie", SL_ROLE_CONSUMER},
                  {"tok-aws", "bob", "aws", SL_ROLE_PROVIDER},
-                 {"tok-audit", "carol", "audit", SL_ROLE_AUDITOR}};
+                 {"tok-audit", "carol", "audit", SL_ROLE_AUDITOR},
+                 {"tok-node", "aws-node", "aws", SL_ROLE_NODE}};
     (void)ctx;
     atomic_fetch_add(&auth_calls, 1);
+    /* A token as long as the longest node credential reaches the callback. */
+    if (strlen(token) == SL_NODE_TOKEN_MAX && strspn(token, "n") == SL_NODE_TOKEN_MAX) {
+        snprintf(caller->user, sizeof(caller->user), "long-node");
+        snprintf(caller->org, sizeof(caller->org), "aws");
+        caller->role = SL_ROLE_NODE;
+        return 1;
+    }
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         if (strcmp(token, known[i].tok) == 0) {
             snprintf(caller->user, sizeof(caller->user), "%s", known[i].user);
@@ -174,6 +183,7 @@ static void srv_start(srv *s, const sl_http_settings *set)
     assert_int_equal(sl_http_route(h, "GET", "/v1/text", 0, h_text, NULL), 0);
     assert_int_equal(sl_http_route(h, "DELETE", "/v1/empty", 0, h_empty, NULL), 0);
     assert_int_equal(sl_http_route(h, "GET", "/v1/slow", SL_ROUTE_PUBLIC, h_slow, NULL), 0);
+    assert_int_equal(sl_http_route(h, "POST", "/v1/nodes", SL_ROUTE_NODES, h_echo, NULL), 0);
     assert_int_equal(sl_http_sse_route(h, "/v1/events", 0), 0);
     assert_int_equal(sl_http_start(h, "127.0.0.1", 0, &s->port, &err), 0);
     assert_true(s->port > 0);
@@ -240,7 +250,7 @@ static CURLcode http_do(CURL *c, const char *method, const char *url, const char
                         const char *body, size_t blen, hres *r)
 {
     struct curl_slist *hdrs = NULL;
-    char auth[256];
+    char auth[1200];
 
     memset(r, 0, sizeof(*r));
     sl_buf_init(&r->body);
@@ -630,6 +640,61 @@ static void test_auth(void **state)
         assert_error(&r, 401, "EAUTH", NULL);
         sl_buf_release(&r.body);
     }
+    curl_easy_cleanup(c);
+    srv_free(s);
+}
+
+/* A caller with role node is no user: it gets 403 on every route that needs a token but is not
+ * for nodes, before its body is read; routes for nodes and public ones serve it, and users may
+ * call the routes for nodes too (their handlers decide). */
+static void test_node_callers(void **state)
+{
+    srv *s = srv_new(NULL);
+    char url[128], long_tok[SL_NODE_TOKEN_MAX + 1];
+    size_t big_len = 2 * 1024 * 1024;
+    char *big = malloc(big_len);
+    CURL *c = curl_easy_init();
+    hres r;
+    json_t *j;
+    (void)state;
+
+    snprintf(url, sizeof(url), "%s/v1/nodes", s->base);
+    assert_int_equal(http_do(c, "POST", url, "tok-node", "{}", 2, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    j = body_json(&r);
+    assert_string_equal(jstr(j, "user"), "aws-node");
+    assert_int_equal(json_integer_value(json_object_get(j, "role")), SL_ROLE_NODE);
+    json_decref(j);
+    sl_buf_release(&r.body);
+    assert_int_equal(http_do(c, "POST", url, "tok-univie", "{}", 2, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    sl_buf_release(&r.body);
+    static const char *const user_routes[] = {"/v1/hello", "/v1/items", "/v1/items/7",
+                                              "/v1/events"};
+    for (size_t i = 0; i < sizeof(user_routes) / sizeof(user_routes[0]); i++) {
+        get(s, "GET", user_routes[i], "tok-node", &r);
+        assert_error(&r, 403, "EPERM", NULL);
+        assert_non_null(strstr((const char *)r.body.p, "aws/aws-node is a node, not a user"));
+        sl_buf_release(&r.body);
+    }
+    get(s, "GET", "/health", "tok-node", &r);
+    assert_int_equal(r.status, 200);
+    sl_buf_release(&r.body);
+    /* Refused with the headers: a body larger than the limit changes nothing. */
+    assert_non_null(big);
+    memset(big, 'x', big_len);
+    snprintf(url, sizeof(url), "%s/v1/echo", s->base);
+    assert_int_equal(http_do(c, "POST", url, "tok-node", big, big_len, &r), CURLE_OK);
+    assert_error(&r, 403, "EPERM", NULL);
+    sl_buf_release(&r.body);
+    free(big);
+    /* The longest node credential fits the server's token buffer. */
+    memset(long_tok, 'n', SL_NODE_TOKEN_MAX);
+    long_tok[SL_NODE_TOKEN_MAX] = '\0';
+    snprintf(url, sizeof(url), "%s/v1/nodes", s->base);
+    assert_int_equal(http_do(c, "POST", url, long_tok, "{}", 2, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    sl_buf_release(&r.body);
     curl_easy_cleanup(c);
     srv_free(s);
 }
@@ -1536,6 +1601,7 @@ int main(void)
         cmocka_unit_test(test_routing_and_params),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_node_callers),
         cmocka_unit_test(test_body_limits),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_metrics),
