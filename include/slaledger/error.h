@@ -35,6 +35,10 @@ const char *sl_strerror(int code);
 /** Returns the code's stable token for machines ("EINVAL", "EAUTH", ...; "EUNKNOWN"). */
 const char *sl_error_token(int code);
 
+/** The code of a token sl_error_token returns ("EAUTH" -> SL_EAUTH); SL_EIO for any other
+ * string or NULL (an answer that cannot be understood is an I/O failure). */
+int sl_error_from_token(const char *token);
+
 /** Detail of one error. line/column are 1-based and 0 when not applicable. */
 typedef struct sl_error {
     int code;

@@ -368,6 +368,8 @@ typedef struct sl_node_channel {
     char *name;    /* the channel's name, as its genesis says */
     char *genesis; /* the genesis block file */
     char *ledger;  /* the ledger database; <data_dir>/<name>.db when not written */
+    char *orderer; /* the API URL of the node that orders the channel, when it is not this
+                      node (http or https); NULL when not written */
 } sl_node_channel;
 
 /**

@@ -729,6 +729,7 @@ int sl__api_register(sl__node *n)
     rc |= sl_http_route(h, "POST", "/v1/wallets/{org}/withdraw", 0, withdraw, n);
     rc |= sl__api_ledger_register(n);
     rc |= sl__api_paper_register(n);
+    rc |= sl__api_peer_register(n);
     rc |= sl_http_sse_route(h, "/v1/events", 0);
     return rc ? SL_ENOMEM : 0;
 }

@@ -70,5 +70,7 @@ int sl__api_propose_for(sl__node *n, sl_req *req, sl_resp *resp, const char *pro
 /** Registers the ledger routes (api_ledger.c) and the seed paper's (api_paper.c). */
 int sl__api_ledger_register(sl__node *n);
 int sl__api_paper_register(sl__node *n);
+/** api_peer.c: the routes member nodes call on each other. */
+int sl__api_peer_register(sl__node *n);
 
 #endif

@@ -173,8 +173,32 @@ static int open_channel(sl_node *nd, const sl_node_channel *c, sl__channel *ch, 
     ch->node = &nd->n;
     sl_order_settings set = {
         .heartbeat_ms = nd->cfg->heartbeat_ms, .clock = sl__node_clock_cb, .clock_arg = &nd->n};
-    return sl_solo_new(ch->ledger, nd->n.identity.key, &nd->n.identity.cert, &set,
-                       sl__node_on_block, ch, &ch->orderer, err);
+    const sl_channel_spec *spec = sl_ledger_channel(ch->ledger);
+    const sl_cert *me = &nd->n.identity.cert;
+    if (spec->order != SL_ORDER_SOLO)
+        return sl_error_set(err, SL_EINVAL, "channels",
+                            "channel '%s' is ordered by etcd, which this node cannot reach yet",
+                            c->name);
+    ch->orders =
+        strcmp(spec->orderer_org, me->org) == 0 && strcmp(spec->orderer_name, me->subject) == 0;
+    if (ch->orders && c->orderer)
+        return sl_error_set(err, SL_EINVAL, "channels",
+                            "this node orders channel '%s', so it follows no orderer: remove "
+                            "its orderer URL %s",
+                            c->name, c->orderer);
+    if (ch->orders)
+        return sl_solo_new(ch->ledger, nd->n.identity.key, me, &set, sl__node_on_block, ch,
+                           &ch->orderer, err);
+    if (!c->orderer)
+        return sl_error_set(err, SL_EINVAL, "channels",
+                            "channel '%s' is ordered by '%s' of '%s', not by this node ('%s' of "
+                            "'%s'): give that node's API URL as the channel's orderer",
+                            c->name, spec->orderer_name, spec->orderer_org, me->subject, me->org);
+    sl_order_remote remote;
+    rc = sl__upstream_new(&nd->n, ch->name, spec, c->orderer, &ch->upstream, &remote, err);
+    if (!rc)
+        rc = sl_follower_new(ch->ledger, &remote, &set, sl__node_on_block, ch, &ch->orderer, err);
+    return rc;
 }
 
 /* The member of org called name among the node's users and oracles, or NULL. */
@@ -390,6 +414,7 @@ void sl_node_stop(sl_node *nd)
     /* Every slot was zeroed, so a channel that failed half way frees what it opened. */
     for (size_t i = 0; nd->n.channels && i < nd->cfg->n_channels; i++) {
         sl_orderer_free(nd->n.channels[i].orderer);
+        sl__upstream_free(nd->n.channels[i].upstream);
         sl_ledger_close(nd->n.channels[i].ledger);
     }
     free(nd->n.channels);

@@ -25,11 +25,15 @@ typedef struct sl__member {
     sl_cert cert;
 } sl__member;
 
+typedef struct sl__upstream sl__upstream;
+
 typedef struct sl__channel {
     char name[SL_IDENT_NAME_CAP];
     sl_ledger *ledger;
-    sl_orderer *orderer;
-    struct sl__node *node; /* back pointer for the block callback */
+    sl_orderer *orderer;    /* solo when this node orders the channel, else a follower */
+    int orders;             /* this node is the channel's orderer */
+    sl__upstream *upstream; /* a follower's way to the orderer (upstream.c); NULL when it orders */
+    struct sl__node *node;  /* back pointer for the block callback */
 } sl__channel;
 
 /* A request waiting for its transaction's block. */
@@ -144,6 +148,16 @@ int sl__node_auth_peer(const sl__node *n, const char *token, sl_caller *caller);
  * channel's genesis lists for c's organization signed: a node of a member organization of the
  * channel. 0 for everyone else, users included, and for a channel the node does not serve. */
 int sl__node_is_member_node(const sl__node *n, const sl_caller *c, const char *channel);
+
+/* upstream.c */
+/**
+ * The way to the node that orders channel (spec names it) at url, for the channel's follower:
+ * fills *remote (its arg is *out) and *out, freed with sl__upstream_free after the follower.
+ * 0 or SL_ENOMEM.
+ */
+int sl__upstream_new(sl__node *n, const char *channel, const sl_channel_spec *spec, const char *url,
+                     sl__upstream **out, sl_order_remote *remote, sl_error *err);
+void sl__upstream_free(sl__upstream *p);
 
 /* console.c */
 /** Registers GET /, /console/{file} and /console/vendor/{file}. 0 or SL_ENOMEM. */

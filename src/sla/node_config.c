@@ -40,7 +40,7 @@ static const char *const spec_keys[] = {
     "ordering",     "secrets",  "tokens", "log",      "scheduler", "clock",   NULL};
 static const char *const identity_keys[] = {"key", "cert", NULL};
 static const char *const member_keys[] = {"name", "org", "key", "cert", NULL};
-static const char *const channel_keys[] = {"name", "genesis", "ledger", NULL};
+static const char *const channel_keys[] = {"name", "genesis", "ledger", "orderer", NULL};
 static const char *const ordering_keys[] = {"heartbeat", "etcd", NULL};
 static const char *const etcd_keys[] = {"endpoints", NULL};
 static const char *const scheduler_keys[] = {"delay", "timeout", "concurrency", NULL};
@@ -304,6 +304,33 @@ static void members_parse(node_build *b, const sl__ynode *n, const char *path, i
     }
 }
 
+/* ---- URLs ---- */
+
+/* Reads a URL another server listens on (what, e.g. "an etcd endpoint URL", and an example
+ * for the message): http:// or https:// and a host, one line without spaces. */
+static int url_parse(sl__ctx *c, const sl__ynode *n, const char *path, const char *what,
+                     const char *example, char **out)
+{
+    const char *s = sl__scalar(c, n, path, what);
+    size_t scheme;
+    sl__shown sh;
+
+    if (!s)
+        return -1;
+    scheme = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 : 0;
+    if (scheme == 0 || n->len <= scheme || n->len > ENDPOINT_MAX || has_control(s, n->len) ||
+        strchr(s, ' ')) {
+        sl__error(c, n, SL_EINVAL, path,
+                  "expected %s such as %s (http or https, at most %d bytes), found %s", what,
+                  example, ENDPOINT_MAX, sl__show(s, n->len, &sh));
+        return -1;
+    }
+    *out = sl_strndup(s, n->len);
+    if (!*out)
+        sl__nomem(c);
+    return *out ? 0 : -1;
+}
+
 /* ---- channels ---- */
 
 /* The channel before i with the same name (by_name) or ledger, or -1. */
@@ -353,6 +380,9 @@ static void channel_parse(node_build *b, const sl__ynode *n, const char *path, c
     }
     if (sl__field_get(&b->ctx, n, path, "genesis", 1, &f))
         read_path(&b->ctx, f.node, f.path, &c->genesis);
+    if (sl__field_get(&b->ctx, n, path, "orderer", 0, &f))
+        url_parse(&b->ctx, f.node, f.path, "the orderer node's API URL", "http://127.0.0.1:8640",
+                  &c->orderer);
     if (sl__field_get(&b->ctx, n, path, "ledger", 0, &ledger))
         read_path(&b->ctx, ledger.node, ledger.path, &c->ledger);
     else
@@ -388,30 +418,6 @@ static void channels_parse(node_build *b, const sl__ynode *n, const char *path)
 
 /* ---- ordering and log ---- */
 
-/* Reads an etcd endpoint: http:// or https:// and a host, one line without spaces. */
-static int endpoint_parse(sl__ctx *c, const sl__ynode *n, const char *path, char **out)
-{
-    const char *s = sl__scalar(c, n, path, "an etcd endpoint URL");
-    size_t scheme;
-    sl__shown sh;
-
-    if (!s)
-        return -1;
-    scheme = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 : 0;
-    if (scheme == 0 || n->len <= scheme || n->len > ENDPOINT_MAX || has_control(s, n->len) ||
-        strchr(s, ' ')) {
-        sl__error(c, n, SL_EINVAL, path,
-                  "expected an etcd endpoint URL such as http://127.0.0.1:2379 (http or https, "
-                  "at most %d bytes), found %s",
-                  ENDPOINT_MAX, sl__show(s, n->len, &sh));
-        return -1;
-    }
-    *out = sl_strndup(s, n->len);
-    if (!*out)
-        sl__nomem(c);
-    return *out ? 0 : -1;
-}
-
 static void etcd_parse(node_build *b, const sl__ynode *n, const char *path)
 {
     sl_node_config *cfg = b->cfg;
@@ -432,7 +438,8 @@ static void etcd_parse(node_build *b, const sl__ynode *n, const char *path)
     cfg->n_etcd_endpoints = k;
     for (size_t i = 0; i < k; i++) {
         sl__path_index(item, f.path, i);
-        endpoint_parse(&b->ctx, &f.node->kids[i], item, &cfg->etcd_endpoints[i]);
+        url_parse(&b->ctx, &f.node->kids[i], item, "an etcd endpoint URL", "http://127.0.0.1:2379",
+                  &cfg->etcd_endpoints[i]);
     }
 }
 
@@ -838,6 +845,7 @@ void sl_node_config_free(sl_node_config *cfg)
         free(cfg->channels[i].name);
         free(cfg->channels[i].genesis);
         free(cfg->channels[i].ledger);
+        free(cfg->channels[i].orderer);
     }
     free(cfg->channels);
     for (size_t i = 0; i < cfg->n_etcd_endpoints; i++)

@@ -54,14 +54,23 @@ const char *sl_strerror(int code)
     }
 }
 
+static const char *const tokens[] = {"OK",     "EINVAL",    "ENOMEM",   "ENOENT", "EEXIST", "EPERM",
+                                     "ESTATE", "EOVERFLOW", "EFUNDS",   "EDUP",   "ETIME",  "EIO",
+                                     "EPARSE", "EAUTH",     "ECORRUPT", "EBUSY"};
+
 const char *sl_error_token(int code)
 {
-    static const char *const tokens[] = {
-        "OK",     "EINVAL", "ENOMEM", "ENOENT", "EEXIST", "EPERM", "ESTATE",   "EOVERFLOW",
-        "EFUNDS", "EDUP",   "ETIME",  "EIO",    "EPARSE", "EAUTH", "ECORRUPT", "EBUSY"};
     if (code > 0 || -code >= (int)(sizeof(tokens) / sizeof(tokens[0])))
         return "EUNKNOWN";
     return tokens[-code];
+}
+
+int sl_error_from_token(const char *token)
+{
+    for (size_t i = 1; token && i < sizeof(tokens) / sizeof(tokens[0]); i++)
+        if (strcmp(token, tokens[i]) == 0)
+            return -(int)i;
+    return SL_EIO;
 }
 
 /* Fills every member of err; the position is the caller's to set afterwards. */

@@ -120,8 +120,8 @@ static void origin_start(origin *o)
     assert_int_equal(sl_cond_init_monotonic(&o->cv), 0);
     sl_order_settings set = {.timeout_ms = 2};
     sl_error err = {0};
-    assert_int_equal(sl_solo_new(o->n.l, o->n.key[M_NODE], &o->n.cert[M_NODE], &set,
-                                 origin_block, o, &o->solo, &err),
+    assert_int_equal(sl_solo_new(o->n.l, o->n.key[M_NODE], &o->n.cert[M_NODE], &set, origin_block,
+                                 o, &o->solo, &err),
                      0);
 }
 
@@ -211,7 +211,7 @@ static void test_follows_and_submits(void **state)
     origin_start(&o);
     copy c;
     copy_start(&c, &o);
-    submit_times(&o.n, c.f, 40, 0);  /* through the follower */
+    submit_times(&o.n, c.f, 40, 0);    /* through the follower */
     submit_times(&o.n, o.solo, 10, 0); /* straight to the orderer */
     sl_error err = {0};
     assert_int_equal(sl_orderer_flush(o.solo, &err), 0);

@@ -148,6 +148,11 @@ static void test_error_token(void **state)
     assert_string_equal(sl_error_token(0), "OK");
     assert_string_equal(sl_error_token(-1000), "EUNKNOWN");
     assert_string_equal(sl_error_token(3), "EUNKNOWN");
+    for (int c = SL_EINVAL; c >= SL_EBUSY; c--)
+        assert_int_equal(sl_error_from_token(sl_error_token(c)), c);
+    assert_int_equal(sl_error_from_token("OK"), SL_EIO);
+    assert_int_equal(sl_error_from_token("EUNKNOWN"), SL_EIO);
+    assert_int_equal(sl_error_from_token(NULL), SL_EIO);
 }
 
 int main(void)
