@@ -82,7 +82,7 @@ int sl__api_peer_register(sl__node *n)
     int rc = 0;
     rc |= sl_http_route(h, "GET", "/v1/channels/{channel}/blocks/{height}/raw", SL_ROUTE_NODES,
                         raw_block, n);
-    rc |= sl_http_route(h, "POST", "/v1/channels/{channel}/transactions", SL_ROUTE_NODES, submit,
-                        n);
+    rc |=
+        sl_http_route(h, "POST", "/v1/channels/{channel}/transactions", SL_ROUTE_NODES, submit, n);
     return rc ? SL_ENOMEM : 0;
 }

@@ -127,11 +127,10 @@ static int note(sl__upstream *p, int rc, const sl_error *err)
     sl__log_field f[] = {SL__LOG_S("channel", p->channel), SL__LOG_S("orderer", p->audience),
                          SL__LOG_S("url", p->url), SL__LOG_S("error", failed ? err->msg : "")};
     if (failed)
-        sl__log_write(p->node->log, SL_NODE_LOG_WARN, "cannot fetch blocks from the orderer", f,
-                      4);
+        sl__log_write(p->node->log, SL_NODE_LOG_WARN, "cannot fetch blocks from the orderer", f, 4);
     else
-        sl__log_write(p->node->log, SL_NODE_LOG_INFO, "fetching blocks from the orderer again",
-                      f, 3);
+        sl__log_write(p->node->log, SL_NODE_LOG_INFO, "fetching blocks from the orderer again", f,
+                      3);
     return rc;
 }
 
@@ -172,7 +171,7 @@ static void upstream_cancel(void *arg)
 }
 
 int sl__upstream_new(sl__node *n, const char *channel, const sl_channel_spec *spec, const char *url,
-                 sl__upstream **out, sl_order_remote *remote, sl_error *err)
+                     sl__upstream **out, sl_order_remote *remote, sl_error *err)
 {
     *out = NULL;
     sl__upstream *p = calloc(1, sizeof(*p));
