@@ -34,7 +34,15 @@ fail() {
     local f
     echo "FAIL: $*" >&2
     for f in "$tmp/out" "$tmp"/*.err "$tmp"/*.log; do
-        [ -s "$f" ] && { echo "--- $f (last lines)" >&2; tail -n 20 "$f" >&2; }
+        [ -s "$f" ] || continue
+        # A sanitizer's report says what went wrong at its start; its tail is a legend.
+        if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$f"; then
+            echo "--- $f (the sanitizer's report)" >&2
+            grep -m 1 -A 40 -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$f" >&2
+        else
+            echo "--- $f (last lines)" >&2
+            tail -n 20 "$f" >&2
+        fi
     done
     exit 1
 }
