@@ -715,8 +715,6 @@ int sl_sched_new(const sl_sched_config *cfg, sl_sched **out, sl_error *err)
         s->cfg.speed = 1;
     if (s->cfg.max_tx_bytes == 0)
         s->cfg.max_tx_bytes = DEFAULT_TX_BYTES;
-    /* The envelope: type, channel, nonce, expiry, the certificate, the count, the signature. */
-    s->item_budget = s->cfg.max_tx_bytes > 2048 ? s->cfg.max_tx_bytes - 1024 : 1024;
     pthread_mutex_init(&s->mu, NULL);
     rc = sl__state_open(cfg->state_path, &s->state, err);
     if (!rc &&

@@ -178,7 +178,6 @@ struct sl_sched {
     int64_t *scratch;
     size_t cap_scratch;
     int64_t next_outbox;
-    size_t item_budget; /* bytes of items per report: max_tx_bytes less the envelope */
     sl_sched_stats stats;
     pthread_t thread;
     int running;

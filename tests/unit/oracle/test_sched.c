@@ -34,6 +34,7 @@ typedef struct world {
     sl_sched_oracle oracles[2];
     char state[256];
     sl_agreement_spec *spec;
+    size_t max_tx_bytes; /* the scheduler's; 0 for its default */
     sl_sched *s;
 } world;
 
@@ -115,6 +116,7 @@ static void open_sched_logging(world *w, sl_sched_log_cb log)
     c.n_oracles = 2;
     c.delay_ms = 2000;
     c.timeout_ms = 1000;
+    c.max_tx_bytes = w->max_tx_bytes;
     c.submit = submit_cb;
     c.known = known_cb;
     c.clock = clock_cb;
@@ -325,6 +327,41 @@ static void test_agreement_leaving_drops_its_tasks(void **state)
     sl_sched_stats_get(w->s, &st);
     assert_int_equal(st.tasks, 0);
     observe(w, NT0 + 1 * NSEC, 1, 1, SL_ENOENT);
+}
+
+/* Reports are filled up to max_tx_bytes exactly as the ledger sizes them: with room for three
+ * items (of either objective) and six gathered per oracle, each oracle signs two reports. */
+static void test_reports_fill_max_tx_bytes(void **state)
+{
+    world *w = *state;
+    sl_tx_item up = {.agreement = "app", .objective = "up"};
+    sl_tx_item p95 = {.agreement = "app", .objective = "p95"};
+    size_t envelope = 0, least = SIZE_MAX;
+
+    for (int k = 0; k < 2; k++) {
+        sl_tx r = {.type = SL_TX_REPORT, .channel = "univie-aws", .cert = *w->oracles[k].cert};
+        size_t n = sl_tx_size(&r);
+        envelope = n > envelope ? n : envelope;
+        least = n < least ? n : least;
+    }
+    size_t s_up = sl_tx_item_size(SL_TX_REPORT, &up), s_p95 = sl_tx_item_size(SL_TX_REPORT, &p95);
+    sl_sched_free(w->s);
+    w->max_tx_bytes = envelope + 3 * s_p95;
+    assert_true(s_p95 > s_up && least + 4 * s_up > w->max_tx_bytes); /* no fourth item fits */
+    open_sched(w);
+
+    for (int64_t k = 0; k < 3; k++) {
+        w->now = NT0 + (10 * k + 1) * NSEC;
+        observe(w, w->now, 1, 100, 0);
+    }
+    w->now = NT0 + 32 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 4);
+    for (size_t i = 0; i < w->n_tx; i++) {
+        assert_int_equal(w->tx[i]->tx.n_items, 3);
+        assert_true(w->tx[i]->len <= w->max_tx_bytes);
+        assert_int_equal(w->tx[i]->len, sl_tx_size(&w->tx[i]->tx));
+    }
 }
 
 /* sl_sched_measure_now for every task into out[0..4), which must be all of them. */
@@ -646,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_acknowledged_observations, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catch_up_is_logged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_fill_max_tx_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_file_is_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_measure_now_reports_at_once_and_never_twice, setup,
                                         teardown),
