@@ -88,7 +88,8 @@ static double run(int m, int oracles, long *applied, long *decided, double *hash
                                names[o],
                                T0 + k * INTERVAL,
                                T0 + (k + 1) * INTERVAL,
-                               down ? 0 : 1000000};
+                               down ? 0 : 1000000,
+                               0};
                 int rc = sl_contract_report(c, &r, &err);
                 if (rc && rc != SL_EDUP)
                     die("report", &err);

@@ -88,6 +88,8 @@ typedef struct sl_report {
     int64_t start_ms;   /* [start, end) must be exactly one interval of the objective's grid */
     int64_t end_ms;
     int64_t value; /* in the objective's metric unit (see sl_metric) */
+    int check;     /* 1: sent as a check result (a check transaction), 0: as an interval
+                      measurement (a report); must match the objective's metric kind */
 } sl_report;
 
 /** Creates an empty contract whose token issuer is `issuer` (copied). *out is freed with
@@ -142,7 +144,10 @@ int sl_contract_deposit(sl_contract *c, const char *actor, const char *agreement
                         sl_error *err) __attribute__((warn_unused_result));
 
 /**
- * Records one oracle's report. Rejected (nothing changes) when: the agreement is not active,
+ * Records one oracle's report. Rejected (nothing changes) when: r->check does not match the
+ * objective (a check result for an interval objective or the other way round: SL_EINVAL, field
+ * "objective", "'NAME' is a check objective; send it in a check transaction"; said first, in
+ * any state of the agreement), the agreement is not active,
  * the oracle is not one of the objective's, the interval is off the objective's grid or outside
  * the period, not yet over (end > now) or past its deadline (now >= end + grace), already
  * decided (SL_EDUP), or already reported by this oracle (SL_EDUP), or the value is out of range.

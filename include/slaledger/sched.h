@@ -24,8 +24,9 @@
  * measured or acknowledged interval that is still reportable nor report one twice.
  *
  * Thread-safety: sl_sched_start runs the scheduler on its own thread; sl_sched_sync,
- * sl_sched_observe, sl_sched_measure_now and sl_sched_stats may be called from any thread.
- * Without the thread (tests, benches), one thread calls sl_sched_step.
+ * sl_sched_update, sl_sched_observe, sl_sched_measure_now and sl_sched_stats may be called from
+ * any thread, sl_sched_refresh and sl_sched_refresh_agreement too, and those two never wait for
+ * the scheduler. Without the thread (tests, benches), one thread calls sl_sched_step.
  */
 #ifndef SLALEDGER_SCHED_H
 #define SLALEDGER_SCHED_H
@@ -61,9 +62,12 @@ typedef struct sl_sched_log_field {
  * (n may be 0). Everything is borrowed for the call. */
 typedef void (*sl_sched_log_cb)(void *arg, int level, const char *msg,
                                 const sl_sched_log_field *fields, size_t n);
-/** Asked on the scheduler's thread, after sl_sched_refresh, to call sl_sched_sync for every
- * channel (so that reading ledgers never happens on the thread that commits them). */
-typedef void (*sl_sched_refresh_cb)(void *arg);
+/** Asked on the scheduler's thread at the start of a round, so that reading ledgers never
+ * happens on the thread that commits them: after sl_sched_refresh (channel and agreement NULL)
+ * to call sl_sched_sync for every channel; after sl_sched_refresh_agreement, once per name
+ * asked for, to read that agreement and call sl_sched_update for it. Names are borrowed for the
+ * call. */
+typedef void (*sl_sched_refresh_cb)(void *arg, const char *channel, const char *agreement);
 /** The clock, ms since the epoch; NULL for the wall clock. */
 typedef int64_t (*sl_sched_clock_cb)(void *arg);
 
@@ -103,9 +107,26 @@ int sl_sched_new(const sl_sched_config *cfg, sl_sched **out, sl_error *err)
 int sl_sched_sync(sl_sched *s, const char *channel, const sl_agreement_spec *const *specs, size_t n)
     __attribute__((warn_unused_result));
 
-/** Asks for a refresh (see sl_sched_refresh_cb) at the start of the next round: cheap and
- * lock-free, so a block callback may call it. */
+/**
+ * What became of one agreement on channel: spec is its terms while it is active (copied), NULL
+ * once it is not (closed, or never active). A new active agreement gets its tasks (as
+ * sl_sched_sync makes them); one the scheduler has already keeps its tasks, watermarks and
+ * work in flight as they are, since an active agreement's terms never change; a NULL spec
+ * drops the agreement's tasks and observations. No other agreement is touched. 0, SL_EINVAL
+ * (spec names another agreement) or SL_ENOMEM.
+ */
+int sl_sched_update(sl_sched *s, const char *channel, const char *agreement,
+                    const sl_agreement_spec *spec) __attribute__((warn_unused_result));
+
+/** Asks for a refresh of every agreement (see sl_sched_refresh_cb) at the start of the next
+ * round: cheap and lock-free, so a block callback may call it. */
 void sl_sched_refresh(sl_sched *s);
+
+/** Asks for a refresh of agreement on channel (see sl_sched_refresh_cb) at the start of the
+ * next round, once however often it is asked before then. Cheap: it takes only the queue's own
+ * lock, never the scheduler's, so a block callback holding its ledger's lock may call it. When
+ * the queue cannot grow (memory), a refresh of everything is asked instead. */
+void sl_sched_refresh_agreement(sl_sched *s, const char *channel, const char *agreement);
 
 /** One observation of a push or process-step service, from an authenticated agent. Fields
  * not measured are -1. */

@@ -80,6 +80,19 @@ typedef struct sl_tx {
 int sl_tx_sign(const sl_tx *t, const sl_key *key, sl_buf *out, sl_error *err)
     __attribute__((warn_unused_result));
 
+/**
+ * The number of bytes sl_tx_sign appends for t (its encoding and the signature), measured by
+ * the encoder itself; t need not pass sl_tx_sign's checks (a report with no items yet gives
+ * its envelope: channel, nonce, expiry, certificate, item count and signature). For a report or
+ * check, sl_tx_size(t) is sl_tx_size of t without items plus sl_tx_item_size of each item.
+ * SIZE_MAX for an unknown type or when memory runs out.
+ */
+size_t sl_tx_size(const sl_tx *t);
+
+/** The number of bytes item it adds to an encoded transaction of type (SL_TX_REPORT, or
+ * SL_TX_CHECK whose items carry their detail too). SIZE_MAX when memory runs out. */
+size_t sl_tx_item_size(sl_tx_type type, const sl_tx_item *it);
+
 /** A decoded transaction owning a copy of its bytes; freed with sl_tx_free. */
 typedef struct sl_tx_decoded {
     sl_tx tx;       /* pointers in tx point into bytes */

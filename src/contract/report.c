@@ -283,6 +283,21 @@ static int interval_check(const sl_contract *c, const sl__agreement *a, const sl
     return 0;
 }
 
+/* Interval measurements must name interval objectives and check results check objectives. An
+ * objective the agreement lacks is left to report_check to name. */
+static int kind_check(const sl__agreement *a, const sl_report *r, sl_error *err)
+{
+    int oi = find_objective(a, r->objective);
+    if (oi < 0)
+        return 0;
+    int check = sl_metric_is_check(a->spec->objectives[oi].metric);
+    if (check == (r->check != 0))
+        return 0;
+    return sl_error_set(err, SL_EINVAL, "objective",
+                        "'%s' is %s objective; send it in a %s transaction", r->objective,
+                        check ? "a check" : "an interval", check ? "check" : "report");
+}
+
 static int report_check(const sl_contract *c, const sl_report *r, sl__agreement **ap,
                         sl__objective **op, int *oracle, sl_error *err)
 {
@@ -290,6 +305,9 @@ static int report_check(const sl_contract *c, const sl_report *r, sl__agreement 
     if (!a)
         return sl_error_set(err, SL_ENOENT, "agreement", "no agreement named '%s'",
                             r->agreement ? r->agreement : "");
+    int rc = kind_check(a, r, err);
+    if (rc)
+        return rc;
     if (a->status != SL_AGR_ACTIVE)
         return sl_error_set(err, SL_ESTATE, "agreement", "agreement '%s' is %s, not active",
                             a->spec->name, sl_agreement_status_name(a->status));
@@ -303,7 +321,7 @@ static int report_check(const sl_contract *c, const sl_report *r, sl__agreement 
                             r->oracle ? r->oracle : "", r->objective);
     *ap = a;
     *op = &a->objs[oi];
-    int rc = interval_check(c, a, *op, r, err);
+    rc = interval_check(c, a, *op, r, err);
     return rc ? rc : value_check((*op)->spec, r->value, err);
 }
 

@@ -45,40 +45,21 @@ static int apply_propose(sl_contract *c, const sl_channel_spec *ch, const sl_tx 
     return rc;
 }
 
-/* Report items must name interval objectives and check items check objectives. */
-static int item_kind_ok(const sl_contract *c, const sl_tx *t, const sl_tx_item *it, sl_error *err)
-{
-    sl_agreement_info info;
-    if (sl_contract_agreement(c, it->agreement, &info))
-        return 0; /* the contract names the problem */
-    for (size_t i = 0; i < info.spec->n_objectives; i++) {
-        const sl_objective_spec *o = &info.spec->objectives[i];
-        if (strcmp(o->name, it->objective) != 0)
-            continue;
-        int check = o->metric >= SL_METRIC_DURABILITY;
-        if (check != (t->type == SL_TX_CHECK))
-            return sl_error_set(err, SL_EINVAL, "objective",
-                                "'%s' is %s objective; send it in a "
-                                "%s transaction",
-                                it->objective, check ? "a check" : "an interval",
-                                check ? "check" : "report");
-        return 0;
-    }
-    return 0;
-}
-
 static int apply_items(sl_contract *c, const sl_tx *t, sl__slot *s, sl_error *err)
 {
     size_t refused = 0;
     sl_error first = {0};
     for (size_t i = 0; i < t->n_items; i++) {
         const sl_tx_item *it = &t->items[i];
-        sl_report r = {it->agreement, it->objective, t->cert.subject,
-                       it->start_ms,  it->end_ms,    it->value};
+        sl_report r = {.agreement = it->agreement,
+                       .objective = it->objective,
+                       .oracle = t->cert.subject,
+                       .start_ms = it->start_ms,
+                       .end_ms = it->end_ms,
+                       .value = it->value,
+                       .check = t->type == SL_TX_CHECK};
         sl_error e = {0};
-        int rc = item_kind_ok(c, t, it, &e);
-        if (!rc)
-            rc = sl_contract_report(c, &r, &e);
+        int rc = sl_contract_report(c, &r, &e);
         if (rc == SL_ENOMEM)
             return sl_error_set(err, rc, NULL, "out of memory");
         if (rc && refused++ == 0) {

@@ -272,21 +272,24 @@ int sl__tx_check(const sl_tx *t, int names, sl_error *err)
 
 /* ---- encoding ---- */
 
+static void put_item(const sl_tx_item *it, int is_check, sl_buf *out)
+{
+    sl_buf_put_str(out, it->agreement);
+    sl_buf_put_str(out, it->objective);
+    sl_buf_put_i64(out, it->start_ms);
+    sl_buf_put_i64(out, it->end_ms);
+    sl_buf_put_i64(out, it->value);
+    if (is_check) {
+        sl_buf_put_u32(out, (uint32_t)it->detail_len);
+        sl_buf_put(out, it->detail, it->detail_len);
+    }
+}
+
 static void put_items(const sl_tx *t, sl_buf *out)
 {
     sl_buf_put_u32(out, (uint32_t)t->n_items);
-    for (size_t i = 0; i < t->n_items; i++) {
-        const sl_tx_item *it = &t->items[i];
-        sl_buf_put_str(out, it->agreement);
-        sl_buf_put_str(out, it->objective);
-        sl_buf_put_i64(out, it->start_ms);
-        sl_buf_put_i64(out, it->end_ms);
-        sl_buf_put_i64(out, it->value);
-        if (t->type == SL_TX_CHECK) {
-            sl_buf_put_u32(out, (uint32_t)it->detail_len);
-            sl_buf_put(out, it->detail, it->detail_len);
-        }
-    }
+    for (size_t i = 0; i < t->n_items; i++)
+        put_item(&t->items[i], t->type == SL_TX_CHECK, out);
 }
 
 /* The type's body fields in the order of docs/ledger-format.md. */
@@ -368,6 +371,33 @@ int sl_tx_sign(const sl_tx *t, const sl_key *key, sl_buf *out, sl_error *err)
         return sl_error_set(err, rc, NULL, "cannot allocate the transaction's bytes");
     }
     return 0;
+}
+
+/* ---- sizes, measured by the encoder itself ---- */
+
+size_t sl_tx_size(const sl_tx *t)
+{
+    sl_buf b;
+    size_t n;
+
+    if (!type_known((unsigned)t->type))
+        return SIZE_MAX;
+    sl_buf_init(&b);
+    n = sl__tx_encode_unsigned(t, &b) == 0 ? b.len + SL_SIG_LEN : SIZE_MAX;
+    sl_buf_release(&b);
+    return n;
+}
+
+size_t sl_tx_item_size(sl_tx_type type, const sl_tx_item *it)
+{
+    sl_buf b;
+    size_t n;
+
+    sl_buf_init(&b);
+    put_item(it, type == SL_TX_CHECK, &b);
+    n = b.err ? SIZE_MAX : b.len;
+    sl_buf_release(&b);
+    return n;
 }
 
 /* ---- decoding ---- */

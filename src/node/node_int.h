@@ -123,8 +123,8 @@ int sl__oracles_start(sl__node *n, const struct sl_node_config *cfg,
                       const struct sl_secrets *secrets, sl_error *err);
 /** Stops and frees the scheduler (before the orderers it submits to). */
 void sl__oracles_stop(sl__node *n);
-/** Tells the scheduler of a committed block (agreements activated or closed). */
-void sl__oracles_on_block(sl__node *n, const sl_commit_info *info);
+/** Tells the scheduler which agreements a block committed on channel activated or closed. */
+void sl__oracles_on_block(sl__node *n, const char *channel, const sl_commit_info *info);
 /** Sets the scheduler's counters in the node's metrics registry. */
 void sl__oracles_metrics(sl__node *n);
 /** Serves a push of observations for agreement params[0], service params[1] on channel;

@@ -1,7 +1,8 @@
 /*
  * oracles.c: the node's oracles. The node holds the keys of the oracle members its config
  * lists and runs one scheduler (sched.h) for them: it tells the scheduler which agreements are
- * active on each channel (at start, and after every block that activated or closed one),
+ * active on each channel (all of them at start; afterwards, each agreement a block activated or
+ * closed, and only that one),
  * submits the signed reports to the channel's orderer, answers whether a ledger holds a
  * transaction (the scheduler's outbox), and routes the scheduler's log into the node's.
  * It also serves the push route, through which authenticated agents hand observations of push
@@ -11,7 +12,9 @@
  *
  * Ownership: the node owns the scheduler and the oracle members. Thread-safety: the
  * scheduler's callbacks run on its thread and use only thread-safe ledger and orderer calls;
- * the refresh never runs on an orderer's thread, which may hold its ledger's lock.
+ * the refresh never runs on an orderer's thread, which may hold its ledger's lock: a block
+ * only queues the names of the agreements it activated or closed (sl_sched_refresh_agreement),
+ * and the scheduler's thread reads them at its next round.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -92,10 +95,51 @@ static int read_active(const sl_contract *c, void *arg)
     return 0;
 }
 
-static void refresh_cb(void *arg)
+/* A copy of one agreement's terms while it is active (NULL when not), read under the
+ * ledger's lock. */
+typedef struct one_agreement {
+    const char *name;
+    sl_agreement_spec *spec;
+    int nomem;
+} one_agreement;
+
+static int read_one(const sl_contract *c, void *arg)
+{
+    one_agreement *o = arg;
+    sl_agreement_info info;
+
+    if (sl_contract_agreement(c, o->name, &info) != 0 || info.status != SL_AGR_ACTIVE)
+        return 0;
+    if (sl_agreement_spec_dup(info.spec, &o->spec) != 0)
+        o->nomem = 1;
+    return 0;
+}
+
+/* What became of one agreement named by a block's events, for the scheduler. */
+static void refresh_one(sl__node *n, const char *channel, const char *agreement)
+{
+    sl__channel *ch = sl__node_channel(n, channel);
+    one_agreement o = {agreement, NULL, 0};
+
+    if (!ch)
+        return;
+    sl_ledger_with_contract(ch->ledger, read_one, &o);
+    if (o.nomem)
+        log_cb(n, 3, "oracle scheduler: out of memory reading an agreement", NULL, 0);
+    else if (sl_sched_update(n->sched, channel, agreement, o.spec) != 0)
+        log_cb(n, 3, "oracle scheduler: cannot take up the agreement", NULL, 0);
+    sl_agreement_spec_free(o.spec);
+}
+
+/* Every channel's active agreements (at start-up), or one agreement a block named. */
+static void refresh_cb(void *arg, const char *channel, const char *agreement)
 {
     sl__node *n = arg;
 
+    if (channel) {
+        refresh_one(n, channel, agreement);
+        return;
+    }
     for (size_t i = 0; i < n->n_channels; i++) {
         active a = {0};
         sl_ledger_with_contract(n->channels[i].ledger, read_active, &a);
@@ -166,16 +210,14 @@ void sl__oracles_stop(sl__node *n)
     n->sched_oracles = NULL;
 }
 
-void sl__oracles_on_block(sl__node *n, const sl_commit_info *info)
+void sl__oracles_on_block(sl__node *n, const char *channel, const sl_commit_info *info)
 {
     if (!n->sched)
         return;
     for (size_t i = 0; i < info->n_events; i++) {
-        sl_event_kind k = info->events[i].kind;
-        if (k == SL_EV_ACTIVATED || k == SL_EV_CLOSED) {
-            sl_sched_refresh(n->sched);
-            return;
-        }
+        const sl_event *e = &info->events[i];
+        if ((e->kind == SL_EV_ACTIVATED || e->kind == SL_EV_CLOSED) && e->agreement)
+            sl_sched_refresh_agreement(n->sched, channel, e->agreement);
     }
 }
 

@@ -264,7 +264,7 @@ void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *er
         return;
     }
     wake_waiters(n, info, NULL);
-    sl__oracles_on_block(n, info);
+    sl__oracles_on_block(n, ch->name, info);
     if (!n->http)
         return;
     count_block(n->http, ch->name, info);

@@ -20,9 +20,15 @@
  * at once and lets that run go up to the latest closed interval (`now_end`) instead of stopping
  * `delay` before now; the watermark rules stay the same.
  *
+ * Agreements arrive whole at start-up (sl_sched_sync per channel) and one at a time afterwards
+ * (sl_sched_update), which touches no other agreement's tasks. A round starts by asking the
+ * owner (cfg.refresh) about what sl_sched_refresh or sl_sched_refresh_agreement queued.
+ *
  * Locking: `mu` guards agreements, services, tasks, the heap and the counters. The scheduler
- * thread holds it except while it waits in sl_fetch_poll; callbacks take it. Objects removed
- * while a transfer of theirs is in flight are only marked dead and freed by that callback.
+ * thread holds it except while it waits in sl_fetch_poll and while it calls cfg.refresh;
+ * callbacks take it. `qmu` guards only the refresh queue and is never held with `mu`. Objects
+ * removed while a transfer of theirs is in flight are only marked dead and freed by that
+ * callback.
  */
 #include "slaledger/sched.h"
 
@@ -482,6 +488,99 @@ int sl_sched_sync(sl_sched *s, const char *channel, const sl_agreement_spec *con
     return rc;
 }
 
+static size_t agr_index(const sl_sched *s, const char *channel, const char *name)
+{
+    size_t i = 0;
+
+    while (i < s->n_agrs &&
+           (strcmp(s->agrs[i]->channel, channel) != 0 || strcmp(s->agrs[i]->spec->name, name) != 0))
+        i++;
+    return i;
+}
+
+int sl_sched_update(sl_sched *s, const char *channel, const char *agreement,
+                    const sl_agreement_spec *spec)
+{
+    sl_error err = {0};
+    int64_t now = sl__sched_now(s);
+    size_t i;
+    int rc = 0;
+
+    if (spec && strcmp(spec->name, agreement) != 0)
+        return SL_EINVAL;
+    pthread_mutex_lock(&s->mu);
+    i = agr_index(s, channel, agreement);
+    if (!spec && i < s->n_agrs)
+        agr_forget(s, i);
+    else if (spec && i == s->n_agrs)
+        rc = agr_add(s, channel, spec, now, &err);
+    pthread_mutex_unlock(&s->mu);
+    sl_fetch_wakeup(s->fetch);
+    if (rc)
+        sl__sched_say(s, 3, "oracle scheduler: %s", err.msg[0] ? err.msg : sl_strerror(rc));
+    return rc;
+}
+
+/* ---- refreshes asked for ---- */
+
+void sl_sched_refresh(sl_sched *s)
+{
+    __atomic_store_n(&s->refresh, 1, __ATOMIC_RELEASE);
+    sl_fetch_wakeup(s->fetch);
+}
+
+/* Whether the queue (qmu held) has the name already. */
+static int queued(const sl_sched *s, const char *channel, const char *agreement)
+{
+    for (size_t i = 0; i < s->n_queue; i++) {
+        if (strcmp(s->queue[i].agreement, agreement) == 0 &&
+            strcmp(s->queue[i].channel, channel) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void sl_sched_refresh_agreement(sl_sched *s, const char *channel, const char *agreement)
+{
+    refresh_name *q;
+
+    pthread_mutex_lock(&s->qmu);
+    if (strlen(channel) >= sizeof(q->channel) || strlen(agreement) >= sizeof(q->agreement) ||
+        sl_reserve(&s->queue, &s->cap_queue, s->n_queue + 1, sizeof(*s->queue)) != 0) {
+        __atomic_store_n(&s->refresh, 1, __ATOMIC_RELEASE);
+    } else if (!queued(s, channel, agreement)) {
+        q = &s->queue[s->n_queue++];
+        sl_strfmt(q->channel, sizeof(q->channel), "%s", channel);
+        sl_strfmt(q->agreement, sizeof(q->agreement), "%s", agreement);
+    }
+    pthread_mutex_unlock(&s->qmu);
+    sl_fetch_wakeup(s->fetch);
+}
+
+/* Calls cfg.refresh for what was asked since the last round: everything, or each agreement
+ * queued. The queue is taken whole first, so a name asked for meanwhile waits for the next
+ * round, whose reading is then later than the block that asked. */
+static void refresh_run(sl_sched *s)
+{
+    refresh_name *q;
+    size_t n;
+
+    pthread_mutex_lock(&s->qmu);
+    q = s->queue;
+    n = s->n_queue;
+    s->queue = NULL;
+    s->n_queue = s->cap_queue = 0;
+    pthread_mutex_unlock(&s->qmu);
+    if (__atomic_exchange_n(&s->refresh, 0, __ATOMIC_ACQ_REL)) {
+        if (s->cfg.refresh)
+            s->cfg.refresh(s->cfg.arg, NULL, NULL); /* covers every queued name */
+    } else {
+        for (size_t i = 0; i < n && s->cfg.refresh; i++)
+            s->cfg.refresh(s->cfg.arg, q[i].channel, q[i].agreement);
+    }
+    free(q);
+}
+
 /* ---- gathering report items ---- */
 
 int sl__sched_gather(sl_sched *s, task *t, int64_t start, const int64_t *value, int64_t next_ms)
@@ -715,9 +814,8 @@ int sl_sched_new(const sl_sched_config *cfg, sl_sched **out, sl_error *err)
         s->cfg.speed = 1;
     if (s->cfg.max_tx_bytes == 0)
         s->cfg.max_tx_bytes = DEFAULT_TX_BYTES;
-    /* The envelope: type, channel, nonce, expiry, the certificate, the count, the signature. */
-    s->item_budget = s->cfg.max_tx_bytes > 2048 ? s->cfg.max_tx_bytes - 1024 : 1024;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->qmu, NULL);
     rc = sl__state_open(cfg->state_path, &s->state, err);
     if (!rc &&
         (sl_fetch_new(s->cfg.max_active, &s->fetch) != 0 || sl_token_cache_new(&s->tokens) != 0))
@@ -730,18 +828,11 @@ int sl_sched_new(const sl_sched_config *cfg, sl_sched **out, sl_error *err)
     return 0;
 }
 
-void sl_sched_refresh(sl_sched *s)
-{
-    __atomic_store_n(&s->refresh, 1, __ATOMIC_RELEASE);
-    sl_fetch_wakeup(s->fetch);
-}
-
 void sl_sched_step(sl_sched *s, int64_t wait_ms)
 {
     int64_t now, w;
 
-    if (__atomic_exchange_n(&s->refresh, 0, __ATOMIC_ACQ_REL) && s->cfg.refresh)
-        s->cfg.refresh(s->cfg.arg);
+    refresh_run(s);
     pthread_mutex_lock(&s->mu);
     sl__svc_save_probes(s); /* before their readers run */
     now = sl__sched_now(s);
@@ -825,6 +916,8 @@ void sl_sched_free(sl_sched *s)
     free(s->ready);
     free(s->unsaved);
     free(s->scratch);
+    free(s->queue);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->qmu);
     free(s);
 }

@@ -6,7 +6,8 @@
  * observations into interval values.
  *
  * Locking: `mu` of struct sl_sched guards agreements, services, tasks, the heap and the
- * counters; every sl__sched_* and sl__svc_* function below is called with it held.
+ * counters; every sl__sched_* and sl__svc_* function below is called with it held. `qmu`
+ * guards only the queue of refreshes asked for, so that asking never waits for a round.
  */
 #ifndef SL_ORACLE_SCHED_INT_H
 #define SL_ORACLE_SCHED_INT_H
@@ -151,6 +152,12 @@ struct svc {
     size_t n_obs, cap_obs;
 };
 
+/* An agreement whose refresh was asked for (sl_sched_refresh_agreement). */
+typedef struct refresh_name {
+    char channel[SL_IDENT_NAME_CAP];
+    char agreement[SL_IDENT_NAME_CAP];
+} refresh_name;
+
 /* One report item gathered this round, and the watermark it advances. */
 typedef struct ready {
     task *t;
@@ -178,12 +185,16 @@ struct sl_sched {
     int64_t *scratch;
     size_t cap_scratch;
     int64_t next_outbox;
-    size_t item_budget; /* bytes of items per report: max_tx_bytes less the envelope */
     sl_sched_stats stats;
     pthread_t thread;
     int running;
     int stop;    /* atomic */
-    int refresh; /* atomic: call cfg.refresh at the next round */
+    int refresh; /* atomic: call cfg.refresh for everything at the next round */
+    /* Agreements to call cfg.refresh for at the next round; guarded by qmu alone, which is
+     * never held while taking mu or calling out. */
+    pthread_mutex_t qmu;
+    refresh_name *queue;
+    size_t n_queue, cap_queue;
 };
 
 static inline int64_t sl__align_down(int64_t t, int64_t step)

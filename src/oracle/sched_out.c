@@ -7,6 +7,7 @@
  *
  * Thread-safety: called on the scheduler's thread with the scheduler's mutex held.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,37 +29,32 @@ static int ready_cmp(const void *x, const void *y)
     return (a->next_ms > b->next_ms) - (a->next_ms < b->next_ms);
 }
 
-/* A signed report of items[0..n) by oracle k on channel, appended to out (with its id). */
-static int sign_report(sl_sched *s, const char *channel, uint32_t k, sl_tx_item *items, size_t n,
-                       int64_t now, sl_buf *out, sl_error *err)
+/* The report oracle k signs on channel, without items yet. */
+static void report_init(const sl_sched *s, const char *channel, uint32_t k, int64_t now, sl_tx *t)
 {
-    sl_tx t;
-
-    memset(&t, 0, sizeof(t));
-    t.type = SL_TX_REPORT;
-    sl_strfmt(t.channel, sizeof(t.channel), "%s", channel);
-    randombytes_buf(&t.nonce, sizeof(t.nonce));
-    t.expires_ms = now + TX_LIFETIME_MS;
-    t.cert = *s->cfg.oracles[k].cert;
-    t.items = items;
-    t.n_items = n;
-    return sl_tx_sign(&t, s->cfg.oracles[k].key, out, err);
+    memset(t, 0, sizeof(*t));
+    t->type = SL_TX_REPORT;
+    sl_strfmt(t->channel, sizeof(t->channel), "%s", channel);
+    t->expires_ms = now + TX_LIFETIME_MS;
+    t->cert = *s->cfg.oracles[k].cert;
 }
 
-/* Signs items[0..n) into one report, kept in the outbox and appended to txs as a (u32 length,
- * bytes) record. */
-static int sign_one(sl_sched *s, const task *t0, sl_tx_item *items, size_t n, int64_t now,
-                    sl_buf *tx, sl_buf *txs, sl_error *err)
+/* Signs items[0..n) into one report r (a fresh nonce), kept in the outbox and appended to txs
+ * as a (u32 length, bytes) record. */
+static int sign_one(sl_sched *s, sl_tx *r, uint32_t k, sl_tx_item *items, size_t n, sl_buf *tx,
+                    sl_buf *txs, sl_error *err)
 {
     uint8_t id[SL_HASH_LEN];
     int rc;
 
+    randombytes_buf(&r->nonce, sizeof(r->nonce));
+    r->items = items;
+    r->n_items = n;
     sl_buf_reset(tx);
-    rc = sign_report(s, t0->a->channel, t0->oracle, items, n, now, tx, err);
+    rc = sl_tx_sign(r, s->cfg.oracles[k].key, tx, err);
     if (!rc) {
         sl_sha256(tx->p, tx->len, id);
-        rc = sl__state_outbox_add(s->state, id, t0->a->channel, now + TX_LIFETIME_MS, tx->p,
-                                  tx->len, err);
+        rc = sl__state_outbox_add(s->state, id, r->channel, r->expires_ms, tx->p, tx->len, err);
     }
     sl_buf_put_u32(txs, (uint32_t)tx->len);
     sl_buf_put(txs, tx->p, tx->len);
@@ -66,26 +62,35 @@ static int sign_one(sl_sched *s, const task *t0, sl_tx_item *items, size_t n, in
 }
 
 /* Signs the items of ready[from, to) (one channel and oracle) into reports of at most
- * SL_TX_MAX_ITEMS items and the configured size. */
+ * SL_TX_MAX_ITEMS items and max_tx_bytes, as the ledger sizes them (sl_tx_size of the envelope,
+ * sl_tx_item_size of each item); a single item larger than that still goes, alone. */
 static int sign_group(sl_sched *s, size_t from, size_t to, int64_t now, sl_buf *txs, sl_error *err)
 {
     const task *t0 = s->ready[from].t;
     sl_tx_item *items = calloc(to - from, sizeof(*items));
+    sl_tx r;
     sl_buf tx;
-    size_t n = 0, bytes = 0;
+    size_t n = 0, envelope, bytes, size;
     int rc = 0;
 
-    if (!items)
+    report_init(s, t0->a->channel, t0->oracle, now, &r);
+    envelope = bytes = sl_tx_size(&r);
+    if (!items || envelope == SIZE_MAX) {
+        free(items);
         return sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+    }
     sl_buf_init(&tx);
     for (size_t i = from; i <= to && !rc; i++) {
         const sl_tx_item *it = i < to && s->ready[i].has_item ? &s->ready[i].item : NULL;
-        /* as tx.c encodes an item: two u32-prefixed names and three i64 */
-        size_t size = it ? 8 + strlen(it->agreement) + strlen(it->objective) + 24 : 0;
-        if (n > 0 && (!it || n == SL_TX_MAX_ITEMS || bytes + size > s->item_budget)) {
-            rc = sign_one(s, t0, items, n, now, &tx, txs, err);
+        size = it ? sl_tx_item_size(SL_TX_REPORT, it) : 0;
+        if (size == SIZE_MAX) {
+            rc = sl_error_set(err, SL_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        if (n > 0 && (!it || n == SL_TX_MAX_ITEMS || bytes + size > s->cfg.max_tx_bytes)) {
+            rc = sign_one(s, &r, t0->oracle, items, n, &tx, txs, err);
             n = 0;
-            bytes = 0;
+            bytes = envelope;
         }
         if (it) {
             items[n++] = *it;
@@ -96,6 +101,7 @@ static int sign_group(sl_sched *s, size_t from, size_t to, int64_t now, sl_buf *
     free(items);
     return rc ? rc : txs->err ? sl_error_set(err, SL_ENOMEM, NULL, "out of memory") : 0;
 }
+
 /* Hands each signed report to ordering; what is refused stays in the outbox for later. */
 static void submit_all(sl_sched *s, const sl_buf *txs)
 {

@@ -100,11 +100,25 @@ static inline void fx_tick(sl_contract *c, int64_t t)
     assert_int_equal(rc, 0);
 }
 
-/* Oracle `oracle` reports `value` for interval number k (of length len) of objective obj. */
+/* Whether objective obj of agreement agr is a check objective (0 when there is none such). */
+static inline int fx_is_check(const sl_contract *c, const char *agr, const char *obj)
+{
+    sl_agreement_info info;
+    if (sl_contract_agreement(c, agr, &info) != 0)
+        return 0;
+    for (size_t i = 0; i < info.spec->n_objectives; i++)
+        if (strcmp(info.spec->objectives[i].name, obj) == 0)
+            return sl_metric_is_check(info.spec->objectives[i].metric);
+    return 0;
+}
+
+/* Oracle `oracle` reports `value` for interval number k (of length len) of objective obj, as
+ * a check result when obj is a check objective (as its oracle would send it). */
 static inline int fx_report(sl_contract *c, const char *agr, const char *obj, const char *oracle,
                             int64_t len, int64_t k, int64_t value, sl_error *err)
 {
-    sl_report r = {agr, obj, oracle, T0 + k * len, T0 + (k + 1) * len, value};
+    sl_report r = {
+        agr, obj, oracle, T0 + k * len, T0 + (k + 1) * len, value, fx_is_check(c, agr, obj)};
     return sl_contract_report(c, &r, err);
 }
 

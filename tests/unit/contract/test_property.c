@@ -92,7 +92,7 @@ static int report(world *w)
                              : (pick(w, 8) != 0);
     char name[8];
     snprintf(name, sizeof(name), "a%d", a);
-    sl_report r = {name, objective_names[o], oracles[pick(w, 4)], end - len, end, value};
+    sl_report r = {name, objective_names[o], oracles[pick(w, 4)], end - len, end, value, o == 2};
     if (pick(w, 50) == 0)
         r.start_ms += 1; /* off the grid */
     sl_error err;

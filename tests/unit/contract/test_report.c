@@ -194,17 +194,17 @@ static void test_guard_refusals(void **state)
         int code;
         const char *needle;
     } cases[] = {
-        {{"web", "uptime", "o1", T0, T0 + SEC, UP}, SL_EDUP, "already reported"},
-        {{"web", "uptime", "o1", T0 + 500, T0 + 1500, UP}, SL_EINVAL, "grid"},
-        {{"web", "uptime", "o2", T0, T0 + 2 * SEC, UP}, SL_EINVAL, "grid"},
-        {{"web", "uptime", "o2", T0 - SEC, T0, UP}, SL_EINVAL, "outside the period"},
-        {{"web", "uptime", "o2", T0 + 5 * SEC, T0 + 6 * SEC, UP}, SL_ETIME, "not over"},
-        {{"web", "uptime", "mallory", T0, T0 + SEC, UP}, SL_EPERM, "not an oracle"},
-        {{"web", "uptime", "univie", T0, T0 + SEC, UP}, SL_EPERM, "not an oracle"},
-        {{"web", "nope", "o2", T0, T0 + SEC, UP}, SL_ENOENT, "no objective"},
-        {{"nope", "uptime", "o2", T0, T0 + SEC, UP}, SL_ENOENT, "no agreement"},
-        {{"web", "uptime", "o2", T0, T0 + SEC, UP + 1}, SL_EINVAL, "outside"},
-        {{"web", "uptime", "o2", T0, T0 + SEC, -1}, SL_EINVAL, "outside"},
+        {{"web", "uptime", "o1", T0, T0 + SEC, UP, 0}, SL_EDUP, "already reported"},
+        {{"web", "uptime", "o1", T0 + 500, T0 + 1500, UP, 0}, SL_EINVAL, "grid"},
+        {{"web", "uptime", "o2", T0, T0 + 2 * SEC, UP, 0}, SL_EINVAL, "grid"},
+        {{"web", "uptime", "o2", T0 - SEC, T0, UP, 0}, SL_EINVAL, "outside the period"},
+        {{"web", "uptime", "o2", T0 + 5 * SEC, T0 + 6 * SEC, UP, 0}, SL_ETIME, "not over"},
+        {{"web", "uptime", "mallory", T0, T0 + SEC, UP, 0}, SL_EPERM, "not an oracle"},
+        {{"web", "uptime", "univie", T0, T0 + SEC, UP, 0}, SL_EPERM, "not an oracle"},
+        {{"web", "nope", "o2", T0, T0 + SEC, UP, 0}, SL_ENOENT, "no objective"},
+        {{"nope", "uptime", "o2", T0, T0 + SEC, UP, 0}, SL_ENOENT, "no agreement"},
+        {{"web", "uptime", "o2", T0, T0 + SEC, UP + 1, 0}, SL_EINVAL, "outside"},
+        {{"web", "uptime", "o2", T0, T0 + SEC, -1, 0}, SL_EINVAL, "outside"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         memset(&err, 0, sizeof(err));
@@ -248,6 +248,49 @@ static void test_objective_oracle_subset(void **state)
     sl_contract_free(c);
 }
 
+/* A check result for an interval objective, or an interval measurement for a check objective,
+ * is refused with the kind the objective wants, before anything else about it, and changes
+ * nothing. */
+static void test_kind_mismatch_refused(void **state)
+{
+    (void)state;
+    sl_contract *c = three_oracles("median", 2,
+                                   "    - {name: uptime, metric: availability, interval: 1s, "
+                                   "window: period, target: \">= 99.0%\"}\n"
+                                   "    - {name: backups, metric: durability, interval: 1s, "
+                                   "window: period}\n");
+    sl_error err = {0};
+    sl_buf before, after;
+    sl_buf_init(&before);
+    sl_buf_init(&after);
+    assert_int_equal(sl_contract_serialize(c, &before), 0);
+
+    sl_report as_check = {"web", "uptime", "o1", T0, T0 + SEC, UP, 1};
+    assert_int_equal(sl_contract_report(c, &as_check, &err), SL_EINVAL);
+    assert_int_equal(err.code, SL_EINVAL);
+    assert_string_equal(err.field, "objective");
+    assert_string_equal(err.msg,
+                        "'uptime' is an interval objective; send it in a report transaction");
+    sl_report as_report = {"web", "backups", "mallory", T0, T0 + SEC, 1, 0};
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(sl_contract_report(c, &as_report, &err), SL_EINVAL);
+    assert_string_equal(err.field, "objective");
+    assert_string_equal(err.msg, "'backups' is a check objective; send it in a check transaction");
+    assert_int_equal(sl_contract_serialize(c, &after), 0);
+    assert_int_equal(before.len, after.len);
+    assert_memory_equal(before.p, after.p, before.len);
+
+    /* Each in its own kind is taken. */
+    as_check.check = 0;
+    assert_int_equal(sl_contract_report(c, &as_check, &err), 0);
+    as_report.oracle = "o1";
+    as_report.check = 1;
+    assert_int_equal(sl_contract_report(c, &as_report, &err), 0);
+    sl_buf_release(&before);
+    sl_buf_release(&after);
+    sl_contract_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_k_of_n),
         cmocka_unit_test(test_guard_refusals),
         cmocka_unit_test(test_objective_oracle_subset),
+        cmocka_unit_test(test_kind_mismatch_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -237,6 +237,33 @@ static void test_refusals(void **state)
     chan_free(&ch);
 }
 
+/* A check transaction naming an interval objective reaches the contract, which refuses it
+ * with the kind the objective wants; the record keeps that reason. */
+static void test_check_of_an_interval_objective(void **state)
+{
+    (void)state;
+    chan ch;
+    chan_setup(&ch);
+    net *n = &ch.n;
+    int64_t now = NT0 + NHOUR + NSEC;
+    sl_tx_item it = {.start_ms = NT0, .end_ms = NT0 + NHOUR, .value = 1};
+    snprintf(it.agreement, sizeof(it.agreement), "web");
+    snprintf(it.objective, sizeof(it.objective), "uptime");
+    sl_tx t = net_tx(n, M_WATCHDOG, SL_TX_CHECK, now + NHOUR);
+    t.items = &it;
+    t.n_items = 1;
+    net_sign(n, M_WATCHDOG, &t, &ch.tx[0]);
+    sl_commit_info info = net_commit(n, ch.tx, 1, now);
+    assert_int_equal(info.codes[0], SL_TXC_REFUSED);
+    assert_int_equal(info.refusals[0], SL_EINVAL);
+    sl_tx_record rec;
+    sl_error err = {0};
+    assert_int_equal(sl_ledger_tx(n->l, info.ids[0], &rec, NULL, &err), 0);
+    if (!strstr(rec.reason, "'uptime' is an interval objective; send it in a report transaction"))
+        fail_msg("reason: %s", rec.reason);
+    chan_free(&ch);
+}
+
 /* A channel whose transactions may be at most 1 KiB: a 100-item report is refused. */
 static void test_oversized(void **state)
 {
@@ -500,6 +527,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_life_replay_and_audit),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_check_of_an_interval_objective),
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_follower),
         cmocka_unit_test(test_one_orderer),

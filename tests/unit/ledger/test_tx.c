@@ -247,6 +247,55 @@ static void test_sign_appends(void **state)
     sl_buf_release(&b);
 }
 
+/* sl_tx_size is what sl_tx_sign writes, for every type; a report's or check's is its
+ * envelope (no items) plus sl_tx_item_size of each item, long names and details too. */
+static void test_sizes_match_the_encoding(void **state)
+{
+    static char detail[SL_TX_MAX_DETAIL];
+    sl_buf b;
+    (void)state;
+
+    sl_buf_init(&b);
+    for (int type = 1; type <= SL_TX_TYPE_MAX; type++) {
+        sl_tx t = build((sl_tx_type)type);
+        sl_tx_decoded *d = sign_decode(&t, &b);
+        assert_int_equal(sl_tx_size(&t), b.len);
+        sl_tx_free(d);
+    }
+    memset(detail, 'x', sizeof(detail));
+    sl_tx_item long_items[2];
+    char name[SL_NAME_MAX + 1];
+    memset(name, 'a', SL_NAME_MAX);
+    name[SL_NAME_MAX] = 0;
+    item(&long_items[0], name, name, NB, 1, NULL);
+    item(&long_items[1], "a", "b", NB, 0, NULL);
+    for (int type = SL_TX_REPORT; type <= SL_TX_CHECK; type++) {
+        sl_tx t = build((sl_tx_type)type);
+        sl_tx_item *items[] = {t.items, long_items};
+        size_t counts[] = {t.n_items, 2};
+        for (int k = 0; k < 2; k++) {
+            long_items[0].detail = type == SL_TX_CHECK ? detail : NULL;
+            long_items[0].detail_len = type == SL_TX_CHECK ? sizeof(detail) : 0;
+            t.items = items[k];
+            t.n_items = counts[k];
+            sl_tx_decoded *d = sign_decode(&t, &b);
+            size_t want = b.len;
+            sl_tx_free(d);
+            assert_int_equal(sl_tx_size(&t), want);
+            size_t sum = 0;
+            for (size_t i = 0; i < t.n_items; i++)
+                sum += sl_tx_item_size((sl_tx_type)type, &t.items[i]);
+            t.items = NULL;
+            t.n_items = 0;
+            assert_int_equal(sl_tx_size(&t) + sum, want);
+        }
+    }
+    sl_tx bad = build(SL_TX_TIME);
+    bad.type = (sl_tx_type)0;
+    assert_int_equal(sl_tx_size(&bad), SIZE_MAX);
+    sl_buf_release(&b);
+}
+
 /* ---- the layout ---- */
 
 static uint32_t be32(const uint8_t *p)
@@ -897,6 +946,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_all_types),
         cmocka_unit_test(test_sign_appends),
+        cmocka_unit_test(test_sizes_match_the_encoding),
         cmocka_unit_test(test_layout_known_answer),
         cmocka_unit_test(test_tamper_every_byte),
         cmocka_unit_test(test_wrong_signer),

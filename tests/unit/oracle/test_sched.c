@@ -34,6 +34,10 @@ typedef struct world {
     sl_sched_oracle oracles[2];
     char state[256];
     sl_agreement_spec *spec;
+    size_t max_tx_bytes;      /* the scheduler's; 0 for its default */
+    sl_agreement_spec *spec2; /* "app2", the same terms under another name */
+    char refreshed[8][80];    /* "channel/agreement" per refresh callback, "*" for everything */
+    size_t n_refreshed;
     sl_sched *s;
 } world;
 
@@ -64,6 +68,19 @@ static int known_cb(void *arg, const char *channel, const uint8_t id[SL_HASH_LEN
             return 1;
     }
     return 0;
+}
+
+/* Records what the scheduler asked for; a refresh of app2 takes it up, as the node would. */
+static void refresh_cb(void *arg, const char *channel, const char *agreement)
+{
+    world *w = arg;
+
+    assert_true(w->n_refreshed < 8);
+    assert_true((channel == NULL) == (agreement == NULL));
+    snprintf(w->refreshed[w->n_refreshed++], sizeof(w->refreshed[0]), "%s/%s",
+             channel ? channel : "*", agreement ? agreement : "*");
+    if (agreement && strcmp(agreement, "app2") == 0)
+        assert_int_equal(sl_sched_update(w->s, channel, agreement, w->spec2), 0);
 }
 
 /* Parses template tmpl as file name, its "PERIOD" set to the hour from NT0 (the tests' injected
@@ -115,8 +132,10 @@ static void open_sched_logging(world *w, sl_sched_log_cb log)
     c.n_oracles = 2;
     c.delay_ms = 2000;
     c.timeout_ms = 1000;
+    c.max_tx_bytes = w->max_tx_bytes;
     c.submit = submit_cb;
     c.known = known_cb;
+    c.refresh = refresh_cb;
     c.clock = clock_cb;
     c.arg = w;
     assert_int_equal(sl_sched_new(&c, &w->s, &err), 0);
@@ -139,6 +158,11 @@ static int setup(void **state)
     w->oracles[1] = (sl_sched_oracle){"aws-mon", w->n.key[M_AWS_MON], &w->n.cert[M_AWS_MON]};
     snprintf(w->state, sizeof(w->state), "%s/oracles.db", w->n.dir);
     parse_doc(doc, "app.yaml", &w->spec);
+    char doc2[sizeof(doc) + 1];
+    const char *at = strstr(doc, "{name: app}");
+    snprintf(doc2, sizeof(doc2), "%.*s{name: app2}%s", (int)(at - doc), doc,
+             at + strlen("{name: app}"));
+    parse_doc(doc2, "app2.yaml", &w->spec2);
     w->now = NT0 + 5 * NSEC;
     open_sched(w);
     *state = w;
@@ -153,6 +177,7 @@ static int teardown(void **state)
     for (size_t i = 0; i < w->n_tx; i++)
         sl_tx_free(w->tx[i]);
     sl_agreement_spec_free(w->spec);
+    sl_agreement_spec_free(w->spec2);
     net_free(&w->n);
     free(w);
     return 0;
@@ -325,6 +350,117 @@ static void test_agreement_leaving_drops_its_tasks(void **state)
     sl_sched_stats_get(w->s, &st);
     assert_int_equal(st.tasks, 0);
     observe(w, NT0 + 1 * NSEC, 1, 1, SL_ENOENT);
+}
+
+/* Reports are filled up to max_tx_bytes exactly as the ledger sizes them: with room for three
+ * items (of either objective) and six gathered per oracle, each oracle signs two reports. */
+static void test_reports_fill_max_tx_bytes(void **state)
+{
+    world *w = *state;
+    sl_tx_item up = {.agreement = "app", .objective = "up"};
+    sl_tx_item p95 = {.agreement = "app", .objective = "p95"};
+    size_t envelope = 0, least = SIZE_MAX;
+
+    for (int k = 0; k < 2; k++) {
+        sl_tx r = {.type = SL_TX_REPORT, .channel = "univie-aws", .cert = *w->oracles[k].cert};
+        size_t n = sl_tx_size(&r);
+        envelope = n > envelope ? n : envelope;
+        least = n < least ? n : least;
+    }
+    size_t s_up = sl_tx_item_size(SL_TX_REPORT, &up), s_p95 = sl_tx_item_size(SL_TX_REPORT, &p95);
+    sl_sched_free(w->s);
+    w->max_tx_bytes = envelope + 3 * s_p95;
+    assert_true(s_p95 > s_up && least + 4 * s_up > w->max_tx_bytes); /* no fourth item fits */
+    open_sched(w);
+
+    for (int64_t k = 0; k < 3; k++) {
+        w->now = NT0 + (10 * k + 1) * NSEC;
+        observe(w, w->now, 1, 100, 0);
+    }
+    w->now = NT0 + 32 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 4);
+    for (size_t i = 0; i < w->n_tx; i++) {
+        assert_int_equal(w->tx[i]->tx.n_items, 3);
+        assert_true(w->tx[i]->len <= w->max_tx_bytes);
+        assert_int_equal(w->tx[i]->len, sl_tx_size(&w->tx[i]->tx));
+    }
+}
+
+/* Pushes one observation of app2/step1 as local oracle k. */
+static void observe_app2(world *w, int k, int64_t t, int expect)
+{
+    sl_observation o = {t, 1, 10, -1, -1};
+    sl_sched_push to = {"univie-aws", "app2", "step1", w->oracles[k].cert->org, w->oracles[k].name};
+    sl_error err = {0};
+
+    assert_int_equal(sl_sched_observe(w->s, &to, &o, 1, &err), expect);
+}
+
+/* sl_sched_update adds one agreement, keeps one it has, drops one: the others' tasks and the
+ * observations they wait on are untouched. */
+static void test_update_one_agreement(void **state)
+{
+    world *w = *state;
+    sl_sched_stats st;
+
+    observe(w, NT0 + 1 * NSEC, 0, -1, 0); /* app's interval 0, pending */
+    assert_int_equal(sl_sched_update(w->s, "univie-aws", "app2", w->spec2), 0);
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.tasks, 8);
+    observe_app2(w, 0, NT0 + 2 * NSEC, 0);
+    observe_app2(w, 1, NT0 + 2 * NSEC, 0);
+    assert_int_equal(stored_observations(w), 4);
+
+    /* app again: it is kept as it is, not made anew. */
+    assert_int_equal(sl_sched_update(w->s, "univie-aws", "app", w->spec), 0);
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.tasks, 8);
+    assert_int_equal(sl_sched_update(w->s, "univie-aws", "app", w->spec2), SL_EINVAL);
+
+    /* app2 closes: its tasks and observations go, app's stay. */
+    assert_int_equal(sl_sched_update(w->s, "univie-aws", "app2", NULL), 0);
+    assert_int_equal(sl_sched_update(w->s, "univie-aws", "nope", NULL), 0);
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.tasks, 4);
+    assert_int_equal(stored_observations(w), 2);
+    observe_app2(w, 0, NT0 + 3 * NSEC, SL_ENOENT);
+
+    w->now = NT0 + 12 * NSEC;
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_tx, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(w->tx[i]->tx.n_items, 1); /* up; p95 had no successful request */
+        assert_non_null(item(w, i, "up", NT0));
+        assert_int_equal(item(w, i, "up", NT0)->value, 0);
+    }
+}
+
+/* Refreshes asked for are made at the next round on the scheduler's thread, each agreement
+ * once; a refresh of everything stands for the names asked with it. */
+static void test_refresh_queue(void **state)
+{
+    world *w = *state;
+    sl_sched_stats st;
+
+    sl_sched_refresh_agreement(w->s, "univie-aws", "app2");
+    sl_sched_refresh_agreement(w->s, "univie-aws", "app");
+    sl_sched_refresh_agreement(w->s, "univie-aws", "app2");
+    assert_int_equal(w->n_refreshed, 0);
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_refreshed, 2);
+    assert_string_equal(w->refreshed[0], "univie-aws/app2");
+    assert_string_equal(w->refreshed[1], "univie-aws/app");
+    sl_sched_stats_get(w->s, &st);
+    assert_int_equal(st.tasks, 8); /* the callback took app2 up */
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_refreshed, 2);
+
+    sl_sched_refresh_agreement(w->s, "univie-aws", "app");
+    sl_sched_refresh(w->s);
+    sl_sched_step(w->s, 0);
+    assert_int_equal(w->n_refreshed, 3);
+    assert_string_equal(w->refreshed[2], "*/*");
 }
 
 /* sl_sched_measure_now for every task into out[0..4), which must be all of them. */
@@ -646,6 +782,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_acknowledged_observations, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catch_up_is_logged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_fill_max_tx_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_one_agreement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_file_is_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_measure_now_reports_at_once_and_never_twice, setup,
                                         teardown),
