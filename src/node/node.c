@@ -175,7 +175,7 @@ static int open_channel(sl_node *nd, const sl_node_channel *c, sl__channel *ch, 
     sl_strfmt(ch->name, sizeof(ch->name), "%s", c->name);
     ch->node = &nd->n;
     sl_order_settings set = {
-        .heartbeat_ms = nd->cfg->heartbeat_ms, .clock = sl__node_clock_cb, .clock_arg = &nd->n};
+        .clock = sl__node_clock_cb, .clock_arg = &nd->n, .clock_speed = nd->n.clock_speed};
     return sl_solo_new(ch->ledger, nd->n.identity.key, &nd->n.identity.cert, &set,
                        sl__node_on_block, ch, &ch->orderer, err);
 }
