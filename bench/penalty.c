@@ -203,8 +203,7 @@ int main(void)
     pthread_mutex_init(&b.mu, NULL);
     net_init_at(&b.n, wall_ms() - 3600 * 1000);
     sl_agreement_spec **specs = setup(&b, n_agr, start);
-    sl_order_settings set = {.heartbeat_ms = 200};
-    if (sl_solo_new(b.n.l, b.n.key[M_NODE], &b.n.cert[M_NODE], &set, on_block, &b, &b.o, &err))
+    if (sl_solo_new(b.n.l, b.n.key[M_NODE], &b.n.cert[M_NODE], NULL, on_block, &b, &b.o, &err))
         net_die("solo", &err);
     orc = (sl_sched_oracle){"univie-mon", b.n.key[M_UNIVIE_MON], &b.n.cert[M_UNIVIE_MON]};
     snprintf(state, sizeof(state), "%s/oracles.db", b.n.dir);

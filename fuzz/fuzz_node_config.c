@@ -60,8 +60,7 @@ static void check_config(sl_node_config *c)
 {
     if (!name_ok(c->name) || !name_ok(c->organization) || !path_ok(c->data_dir) ||
         !c->listen_host || !path_ok(c->identity.key) || !path_ok(c->identity.cert) ||
-        c->identity.name || c->identity.org || c->heartbeat_ms < 0 ||
-        c->heartbeat_ms > SL_NODE_MAX_HEARTBEAT_MS || c->n_users > SL_NODE_MAX_MEMBERS ||
+        c->identity.name || c->identity.org || c->n_users > SL_NODE_MAX_MEMBERS ||
         c->n_oracles > SL_NODE_MAX_MEMBERS || c->n_etcd_endpoints > SL_NODE_MAX_ENDPOINTS ||
         (c->secrets && !path_ok(c->secrets)) || (c->tokens && !path_ok(c->tokens)) ||
         c->log_format > SL_NODE_LOG_JSON || c->log_level > SL_NODE_LOG_ERROR)

@@ -111,6 +111,18 @@ int sl_contract_tick(sl_contract *c, int64_t now_ms, sl_error *err)
 int64_t sl_contract_now(const sl_contract *c);
 
 /**
+ * The earliest contract time at which sl_contract_tick has work to do: the soonest deadline of
+ * an interval whose reports wait for a decision, objective window close, billing window close
+ * or period end (each plus the grace) among the active agreements; INT64_MAX when nothing will
+ * ever be due. Not the deadline of an interval already decided: its tick only forgets the
+ * reports kept to hear a dissent, which any later tick does as well. It may lie at or before
+ * the current time when an operation made something due at once (an agreement activated after
+ * one of its windows closed): the next tick does it. An orderer cuts a block at this time so
+ * that an idle channel still settles. About O(agreements).
+ */
+int64_t sl_contract_next_due(const sl_contract *c);
+
+/**
  * Proposes an agreement. actor must be the spec's consumer or provider; that counts as their
  * signature. doc_hash is the SHA-256 of the signed document; the counter-party accepts that
  * exact hash. On success the contract takes ownership of spec; on failure the caller keeps it.

@@ -145,6 +145,15 @@ const sl_channel_spec *sl_ledger_channel(const sl_ledger *l);
 uint64_t sl_ledger_height(sl_ledger *l, uint8_t head[SL_HASH_LEN]);
 
 /**
+ * When the contract next has something to do (sl_contract_next_due): the block time at which
+ * an orderer should cut a block even when no transaction waits, so that deadlines pass and
+ * windows and periods close on an idle channel. INT64_MAX when nothing will ever be due; a time
+ * at or before the head's when something is due at once. While a failed commit has left the
+ * ledger to be rebuilt (a full disk), INT64_MIN: the next commit rebuilds it first.
+ */
+int64_t sl_ledger_next_due(sl_ledger *l);
+
+/**
  * Checks a transaction before it is ordered (what the API does on submit): decodes, verifies
  * certificate chain, role and signature, expiry against now_ms, and that its id is new. Returns
  * 0 and the id, or SL_EINVAL / SL_EAUTH / SL_ETIME / SL_EDUP with the reason. Passing does not

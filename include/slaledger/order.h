@@ -22,18 +22,24 @@
 #include "slaledger/ident.h"
 #include "slaledger/ledger.h"
 
-/** When to cut a block: whichever comes first. Zero fields take the channel's settings. */
+/**
+ * When to cut a block: whichever comes first of a full block, the timeout of the oldest waiting
+ * transaction, and a flush. With no transaction waiting, a block is cut only when the node's
+ * clock reaches the contract's next due time (sl_ledger_next_due), never on an idle timer.
+ * Zero fields take the channel's settings.
+ */
 typedef struct sl_order_settings {
-    uint32_t max_txs;     /* transactions per block */
-    uint32_t max_bytes;   /* bytes of transactions per block */
-    int64_t timeout_ms;   /* after the oldest waiting transaction arrived */
-    int64_t heartbeat_ms; /* cut an empty block after this long without one (0: never), so
-                             contract time advances and windows close on an idle channel */
-    size_t queue_max;     /* waiting transactions before submit says SL_EBUSY (default 100000) */
-    /* The node's clock (ms since the epoch) for block timestamps and expiry checks; NULL for
-     * the wall clock. A demo runs it faster than the wall (sl_node_config's clock). */
+    uint32_t max_txs;   /* transactions per block */
+    uint32_t max_bytes; /* bytes of transactions per block */
+    int64_t timeout_ms; /* after the oldest waiting transaction arrived */
+    size_t queue_max;   /* waiting transactions before submit says SL_EBUSY (default 100000) */
+    /* The node's clock (ms since the epoch) for block timestamps, expiry checks and due times;
+     * NULL for the wall clock. A demo runs it faster than the wall (sl_node_config's clock). */
     int64_t (*clock)(void *arg);
     void *clock_arg;
+    /* How many times faster than the wall that clock runs (0 or 1: as fast), so that a wait
+     * for a due time in node time becomes the right wait on the wall. */
+    uint32_t clock_speed;
 } sl_order_settings;
 
 /**

@@ -326,12 +326,11 @@ const char *sl_order_kind_name(sl_order_kind k); /* "solo", "etcd" */
 
 /* ---- node configuration (kind: Node): what one slaledger node runs; docs/node-config.md ---- */
 
-#define SL_NODE_MAX_MEMBERS      1024 /* entries of spec.users, and of spec.oracles */
-#define SL_NODE_MAX_CHANNELS     256
-#define SL_NODE_MAX_ENDPOINTS    16
-#define SL_NODE_PATH_MAX         4095    /* bytes of one file path */
-#define SL_NODE_MAX_HEARTBEAT_MS 3600000 /* ordering.heartbeat is 0 (off) .. 1h */
-#define SL_NODE_DEFAULT_LISTEN   "127.0.0.1:8640"
+#define SL_NODE_MAX_MEMBERS    1024 /* entries of spec.users, and of spec.oracles */
+#define SL_NODE_MAX_CHANNELS   256
+#define SL_NODE_MAX_ENDPOINTS  16
+#define SL_NODE_PATH_MAX       4095 /* bytes of one file path */
+#define SL_NODE_DEFAULT_LISTEN "127.0.0.1:8640"
 /* The oracle scheduler (spec.scheduler; sched.h) */
 #define SL_NODE_DEFAULT_SCHED_DELAY_MS    10000
 #define SL_NODE_MAX_SCHED_DELAY_MS        3600000
@@ -392,7 +391,6 @@ typedef struct sl_node_config {
     size_t n_oracles;
     sl_node_channel *channels; /* 1..SL_NODE_MAX_CHANNELS; names and ledgers unique */
     size_t n_channels;
-    int64_t heartbeat_ms;  /* cut an empty block after this long idle; 0 never (default 1s) */
     char **etcd_endpoints; /* ordering.etcd.endpoints: http(s) URLs, for etcd channels */
     size_t n_etcd_endpoints;
     char *secrets; /* the secrets file (sl_secrets_parse_file), NULL if none */

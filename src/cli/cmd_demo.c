@@ -305,11 +305,11 @@ static int write_secrets(const demo *d)
         d->cw, d->cw_watchdog, d->az, d->az);
 }
 
-/* The node runs on the demo's clock, cuts a block every 100 ms when idle, and measures an
- * interval 30 s (node time) after it ends. */
+/* The node runs on the demo's clock and measures an interval 30 s (node time) after it ends.
+ * The settings go in before the secrets line of the configuration init wrote. */
 static int write_node_config(const demo *d)
 {
-    static const char old[] = "ordering: {heartbeat: 1s}";
+    static const char old[] = "  secrets: secrets.yaml\n";
     char path[3200], since[40];
     const char *at;
     sl_buf b;
@@ -327,12 +327,11 @@ static int write_node_config(const demo *d)
     }
     sl_time_format(d->since, since, sizeof(since));
     rc = write_fmt(path, 0644,
-                   "%.*sordering: {heartbeat: 100ms}%s"
+                   "%.*s"
                    "  # `slaledger demo`: the node's time runs %d times faster than the wall.\n"
                    "  clock: {speed: %d, since: \"%s\"}\n"
-                   "  scheduler: {delay: 30s, timeout: 2s}\n",
-                   (int)(at - (const char *)b.p), (const char *)b.p, at + sizeof(old) - 1, d->speed,
-                   d->speed, since);
+                   "  scheduler: {delay: 30s, timeout: 2s}\n%s",
+                   (int)(at - (const char *)b.p), (const char *)b.p, d->speed, d->speed, since, at);
     sl_buf_release(&b);
     return rc;
 }

@@ -424,8 +424,8 @@ static void node_config_doc(const init_state *s, sl_buf *out)
     for (int ch = 0; ch < N_CHANNELS; ch++)
         sl_buf_printf(out, "    - {name: %s, genesis: channels/%s.block, ledger: data/%s.db}\n",
                       channels[ch].name, channels[ch].name, channels[ch].name);
-    sl_buf_printf(out, "  ordering: {heartbeat: 1s}\n  secrets: secrets.yaml\n"
-                       "  tokens: tokens.yaml\n  log: {format: text, level: info}\n");
+    sl_buf_printf(out, "  secrets: secrets.yaml\n  tokens: tokens.yaml\n"
+                       "  log: {format: text, level: info}\n");
 }
 
 static void secrets_doc(sl_buf *out)

@@ -114,6 +114,22 @@ int sl_contract_tick(sl_contract *c, int64_t now_ms, sl_error *err)
     return 0;
 }
 
+/* Only active agreements ever become due: a proposal whose period ended is refused by time
+ * when accepted (nothing to do for it at any tick), and wallets do not change with time. An
+ * agreement's next_due is a lower bound of its work due time, so most are skipped. */
+int64_t sl_contract_next_due(const sl_contract *c)
+{
+    int64_t t = INT64_MAX;
+    for (size_t i = 0; i < c->n_agrs; i++) {
+        const sl__agreement *a = c->agrs[i];
+        if (a->status == SL_AGR_ACTIVE && a->next_due < t) {
+            int64_t w = sl__agreement_work_due(a);
+            t = w < t ? w : t;
+        }
+    }
+    return t;
+}
+
 /* ---- proposal and acceptance ---- */
 
 static int party_of(const sl_agreement_spec *s, const char *actor)

@@ -144,6 +144,10 @@ size_t sl__tick_bound(const sl__agreement *a, int64_t now);
 /** Does everything due at c->now for an active agreement. Cannot fail (space reserved). */
 void sl__agreement_tick(sl_contract *c, sl__agreement *a);
 void sl__agreement_next_due(sl__agreement *a);
+/** When a tick next has work for a that a block must not wait for: next_due, less the
+ * deadlines of intervals already decided (their tick only forgets the reports kept for a
+ * dissent, and any later block does that). INT64_MAX unless active; never before next_due. */
+int64_t sl__agreement_work_due(const sl__agreement *a);
 void sl__effective_counts(const sl__objective *o, const sl__window *w, int64_t *good, int64_t *bad,
                           int64_t *remaining);
 

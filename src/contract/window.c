@@ -339,21 +339,39 @@ void sl__agreement_tick(sl_contract *c, sl__agreement *a)
     sl__agreement_next_due(a);
 }
 
-void sl__agreement_next_due(sl__agreement *a)
+/* The earliest deadline of a waiting interval of o: of any (the tick drops it), or with
+ * `undecided` of one still to be decided. Pending entries are sorted by interval. */
+static int64_t pending_due_time(const sl__agreement *a, const sl__objective *o, int undecided)
 {
-    if (a->status != SL_AGR_ACTIVE) {
-        a->next_due = INT64_MAX;
-        return;
+    for (size_t k = 0; k < o->n_pending; k++) {
+        if (!undecided || !o->pending[k]->decided)
+            return sl__deadline(a, o, o->pending[k]->interval);
     }
+    return INT64_MAX;
+}
+
+static int64_t due_time(const sl__agreement *a, int undecided)
+{
+    if (a->status != SL_AGR_ACTIVE)
+        return INT64_MAX;
     int64_t t = a->spec->end_ms + a->spec->grace_ms;
     for (size_t i = 0; i < a->spec->n_objectives; i++) {
         const sl__objective *o = &a->objs[i];
-        if (o->n_pending)
-            t = min64(t, sl__deadline(a, o, o->pending[0]->interval));
+        t = min64(t, pending_due_time(a, o, undecided));
         if (o->first_open < o->n_wins)
             t = min64(t, window_due(a, &o->wins[o->first_open]));
     }
     if (a->first_open_bill < a->n_bills)
         t = min64(t, a->bills[a->first_open_bill].end_ms + a->spec->grace_ms);
-    a->next_due = t;
+    return t;
+}
+
+void sl__agreement_next_due(sl__agreement *a)
+{
+    a->next_due = due_time(a, 0);
+}
+
+int64_t sl__agreement_work_due(const sl__agreement *a)
+{
+    return due_time(a, 1);
 }

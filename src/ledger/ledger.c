@@ -226,6 +226,14 @@ uint64_t sl_ledger_height(sl_ledger *l, uint8_t head[SL_HASH_LEN])
     return h;
 }
 
+int64_t sl_ledger_next_due(sl_ledger *l)
+{
+    pthread_rwlock_rdlock(&l->mu);
+    int64_t t = l->broken ? INT64_MIN : sl_contract_next_due(l->contract);
+    pthread_rwlock_unlock(&l->mu);
+    return t;
+}
+
 int sl_ledger_with_contract(sl_ledger *l, int (*fn)(const sl_contract *c, void *arg), void *arg)
 {
     pthread_rwlock_rdlock(&l->mu);

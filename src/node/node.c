@@ -172,7 +172,7 @@ static int open_channel(sl_node *nd, const sl_node_channel *c, sl__channel *ch, 
     sl_strfmt(ch->name, sizeof(ch->name), "%s", c->name);
     ch->node = &nd->n;
     sl_order_settings set = {
-        .heartbeat_ms = nd->cfg->heartbeat_ms, .clock = sl__node_clock_cb, .clock_arg = &nd->n};
+        .clock = sl__node_clock_cb, .clock_arg = &nd->n, .clock_speed = nd->n.clock_speed};
     const sl_channel_spec *spec = sl_ledger_channel(ch->ledger);
     const sl_cert *me = &nd->n.identity.cert;
     if (spec->order != SL_ORDER_SOLO)

@@ -1,15 +1,26 @@
 /*
  * solo.c: the embedded orderer. Submitters queue prechecked transactions; one cutter thread
  * takes them in arrival order and commits a block whenever the block is full (count or bytes),
- * the oldest waiting transaction has waited the timeout, a flush asks, or (heartbeat) the
- * channel has been idle long enough that time should advance with an empty block.
+ * the oldest waiting transaction has waited the timeout, or a flush asks. With nothing waiting
+ * it cuts an empty block only when the contract has something due (sl_ledger_next_due: a
+ * report deadline, a window, billing or period close), so that an idle channel still settles;
+ * otherwise an idle channel grows by no block at all.
  *
  * Block timestamps are the node's clock in ms (the wall clock unless settings.clock says
- * otherwise; the ledger raises a timestamp that does not increase). Cutting deadlines are
- * monotonic wall time whatever the node's clock. The queue owns copies of the transaction bytes
- * until their block is committed. Counters `queued` and `done` number transactions, so flush waits
- * for exactly what was submitted before it. Thread-safety: one mutex guards the queue and counters;
- * the commit runs outside it so submitters are never blocked by SQLite.
+ * otherwise; the ledger raises a timestamp that does not increase), so a block cut once the
+ * node's clock reached the due time is stamped at or after it and its tick does the due work.
+ * Transaction deadlines are monotonic wall time whatever the node's clock; the wait for a due
+ * time is the node-time distance divided by settings.clock_speed, at most DUE_SLEEP_MAX_MS of
+ * monotonic time at once and recomputed on waking, so a step of the wall clock delays a due
+ * block by at most that. The due time is read from the ledger after every block (a block can
+ * change it: an agreement activated, a report waiting) and cached in `due`; the orderer is the
+ * ledger's only writer. After a failed block an empty one is retried no sooner than
+ * RETRY_MS later.
+ *
+ * The queue owns copies of the transaction bytes until their block is committed. Counters
+ * `queued` and `done` number transactions, so flush waits for exactly what was submitted before
+ * it. Thread-safety: one mutex guards the queue, counters and `due`; the commit and the ledger
+ * reads run outside it so submitters are never blocked by SQLite.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +31,9 @@
 
 #include "slaledger/order.h"
 #include "slaledger/wait.h"
+
+#define DUE_SLEEP_MAX_MS 60000 /* longest single wait for a due time (monotonic ms) */
+#define RETRY_MS         1000  /* after a failed block, before an empty one is tried again */
 
 typedef struct pending_tx {
     uint8_t *bytes;
@@ -47,7 +61,8 @@ typedef struct solo {
     int stopping;
     sl_error last_err;
     uint64_t last_err_at; /* value of done when last_err was set, 0 for none */
-    int64_t last_block;   /* monotonic ms of the last block */
+    int64_t due;          /* node time at which the contract next has work (sl_ledger_next_due) */
+    int64_t retry_at;     /* monotonic ms before which no empty block is cut (after a failure) */
 } solo;
 
 static int64_t clock_ms(clockid_t id)
@@ -111,8 +126,25 @@ static int solo_submit(sl_orderer *o, const uint8_t *tx, size_t len, uint8_t id[
     return rc;
 }
 
-/* How long the cutter may still sleep (ms) before it must cut; 0 to cut now, -1 to sleep until
- * woken. Called with the lock held. */
+/* With nothing waiting: how long (monotonic ms) until the contract's due time comes by the
+ * node's clock, 0 if it has, -1 if nothing is ever due. Called with the lock held. */
+static int64_t time_to_due(const solo *s, int64_t now)
+{
+    if (s->due == INT64_MAX)
+        return -1;
+    if (now < s->retry_at)
+        return s->retry_at - now;
+    int64_t node = node_now(s);
+    if (node >= s->due)
+        return 0;
+    int64_t speed = s->set.clock_speed > 1 ? s->set.clock_speed : 1;
+    int64_t left = s->due - node;
+    int64_t wall = left / speed + (left % speed != 0); /* rounded up: never wake too early */
+    return wall < DUE_SLEEP_MAX_MS ? wall : DUE_SLEEP_MAX_MS;
+}
+
+/* How long the cutter may still sleep (monotonic ms) before it must look again; 0 to cut now,
+ * -1 to sleep until woken. Called with the lock held. */
 static int64_t time_to_cut(const solo *s, int64_t now)
 {
     if (s->n >= s->set.max_txs || s->bytes >= s->set.max_bytes || s->stopping ||
@@ -122,11 +154,7 @@ static int64_t time_to_cut(const solo *s, int64_t now)
         int64_t due = s->q[s->head].arrived + s->set.timeout_ms;
         return due > now ? due - now : 0;
     }
-    if (s->set.heartbeat_ms > 0) {
-        int64_t due = s->last_block + s->set.heartbeat_ms;
-        return due > now ? due - now : 0;
-    }
-    return -1;
+    return time_to_due(s, now);
 }
 
 static void sleep_on(solo *s, int64_t ms)
@@ -181,12 +209,14 @@ static void commit_block(solo *s, const uint8_t **txs, size_t *lens, pending_tx 
         s->cb(s->cb_arg, &info, rc ? &err : NULL);
     for (size_t i = 0; i < k; i++)
         free(taken[i].bytes);
+    int64_t due = sl_ledger_next_due(s->ledger);
     pthread_mutex_lock(&s->mu);
     s->done += k;
-    s->last_block = clock_ms(CLOCK_MONOTONIC);
+    s->due = due;
     if (rc) {
         s->last_err = err;
         s->last_err_at = s->done;
+        s->retry_at = clock_ms(CLOCK_MONOTONIC) + RETRY_MS;
     }
     pthread_cond_broadcast(&s->done_cv);
 }
@@ -296,7 +326,7 @@ int sl_solo_new(sl_ledger *l, const sl_key *key, const sl_cert *cert,
     if (settings)
         s->set = *settings;
     settings_from_channel(&s->set, sl_ledger_channel(l));
-    s->last_block = clock_ms(CLOCK_MONOTONIC);
+    s->due = sl_ledger_next_due(l);
     if (pthread_mutex_init(&s->mu, NULL) || sl_cond_init_monotonic(&s->wake) ||
         pthread_cond_init(&s->done_cv, NULL) || pthread_create(&s->thread, NULL, cutter, s) != 0) {
         free(s); /* a partly initialised pthread object holds no resources on Linux */

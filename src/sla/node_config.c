@@ -27,12 +27,11 @@
 
 #include "sla_int.h"
 
-#define DEFAULT_DATA_DIR     "data"
-#define DEFAULT_HOST         "127.0.0.1"
-#define DEFAULT_PORT         8640
-#define DEFAULT_HEARTBEAT_MS 1000
-#define ENDPOINT_MAX         256
-#define COUNT(a)             (sizeof(a) / sizeof((a)[0]))
+#define DEFAULT_DATA_DIR "data"
+#define DEFAULT_HOST     "127.0.0.1"
+#define DEFAULT_PORT     8640
+#define ENDPOINT_MAX     256
+#define COUNT(a)         (sizeof(a) / sizeof((a)[0]))
 
 static const char *const metadata_keys[] = {"name", "description", NULL};
 static const char *const spec_keys[] = {
@@ -41,7 +40,13 @@ static const char *const spec_keys[] = {
 static const char *const identity_keys[] = {"key", "cert", NULL};
 static const char *const member_keys[] = {"name", "org", "key", "cert", NULL};
 static const char *const channel_keys[] = {"name", "genesis", "ledger", "orderer", NULL};
-static const char *const ordering_keys[] = {"heartbeat", "etcd", NULL};
+static const char *const ordering_keys[] = {"etcd", NULL};
+/* Fields a node configuration had once, and why they went. */
+static const char *const ordering_retired[] = {
+    "heartbeat",
+    "blocks are now cut when transactions wait or when the contract has something due (a "
+    "report deadline, a window or period close), never on an idle timer; delete the field",
+    NULL};
 static const char *const etcd_keys[] = {"endpoints", NULL};
 static const char *const scheduler_keys[] = {"delay", "timeout", "concurrency", NULL};
 static const char *const clock_keys[] = {"speed", "since", NULL};
@@ -445,24 +450,10 @@ static void etcd_parse(node_build *b, const sl__ynode *n, const char *path)
 
 static void ordering_parse(node_build *b, const sl__ynode *n, const char *path)
 {
-    char max[32];
     sl__field f;
-    int64_t v;
-    sl__shown sh;
 
-    if (!sl__map_check(&b->ctx, n, path, ordering_keys))
+    if (!sl__map_check_retired(&b->ctx, n, path, ordering_keys, ordering_retired))
         return;
-    if (sl__field_get(&b->ctx, n, path, "heartbeat", 0, &f) &&
-        sl__read_duration(&b->ctx, f.node, f.path, 1, &v) == 0) {
-        if (v <= SL_NODE_MAX_HEARTBEAT_MS) {
-            b->cfg->heartbeat_ms = v;
-        } else {
-            sl_duration_format(SL_NODE_MAX_HEARTBEAT_MS, max, sizeof(max));
-            sl__error(&b->ctx, f.node, SL_EINVAL, f.path,
-                      "heartbeat %s is out of range: expected 0s (no heartbeat) to %s",
-                      sl__show(f.node->text, f.node->len, &sh), max);
-        }
-    }
     if (sl__field_get(&b->ctx, n, path, "etcd", 0, &f))
         etcd_parse(b, f.node, f.path);
 }
@@ -624,7 +615,6 @@ static sl_node_config *config_new(void)
     cfg->data_dir = sl_strdup(DEFAULT_DATA_DIR);
     cfg->listen_host = sl_strdup(DEFAULT_HOST);
     cfg->listen_port = DEFAULT_PORT;
-    cfg->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
     cfg->sched_delay_ms = SL_NODE_DEFAULT_SCHED_DELAY_MS;
     cfg->sched_timeout_ms = SL_NODE_DEFAULT_SCHED_TIMEOUT_MS;
     cfg->sched_concurrency = SL_NODE_DEFAULT_SCHED_CONCURRENCY;

@@ -129,6 +129,14 @@ const char *sl__show(const char *s, size_t len, sl__shown *buf);
  */
 int sl__map_check(sl__ctx *c, const sl__ynode *n, const char *path, const char *const *keys);
 
+/**
+ * sl__map_check for a mapping that once allowed more fields: `retired` lists pairs {key, why,
+ * ..., NULL}, and each such key found is reported at its position as removed, with why, rather
+ * than as unknown.
+ */
+int sl__map_check_retired(sl__ctx *c, const sl__ynode *n, const char *path, const char *const *keys,
+                          const char *const *retired);
+
 /** The value of key in map n, or NULL when it is absent or null. */
 const sl__ynode *sl__map_get(const sl__ynode *n, const char *key);
 

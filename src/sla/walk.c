@@ -127,11 +127,29 @@ static void report_unknown(sl__ctx *c, const sl__ynode *k, const char *path,
               sl__show(k->text ? k->text : "", k->len, &sh), path[0] ? path : "the document", list);
 }
 
+/* The reason a retired field was removed, from the pairs {key, why, ..., NULL}; NULL if k is
+ * not one of them. */
+static const char *retired_why(const sl__ynode *k, const char *const *retired)
+{
+    for (size_t i = 0; retired && retired[i] && retired[i + 1]; i += 2) {
+        if (key_is(k, retired[i]))
+            return retired[i + 1];
+    }
+    return NULL;
+}
+
 int sl__map_check(sl__ctx *c, const sl__ynode *n, const char *path, const char *const *keys)
+{
+    return sl__map_check_retired(c, n, path, keys, NULL);
+}
+
+int sl__map_check_retired(sl__ctx *c, const sl__ynode *n, const char *path, const char *const *keys,
+                          const char *const *retired)
 {
     sl__shown sh;
     char field[SL__PATH_MAX];
     uint64_t seen = 0; /* allowed keys met so far; key lists are far shorter than 64 */
+    const char *why;
     int k;
 
     if (!n || n->type != SL__Y_MAP) {
@@ -141,7 +159,11 @@ int sl__map_check(sl__ctx *c, const sl__ynode *n, const char *path, const char *
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         const sl__ynode *key = &n->kids[i];
         k = key_index(key, keys);
-        if (k < 0 || k >= 64) {
+        if ((k < 0 || k >= 64) && (why = retired_why(key, retired))) {
+            sl__path_key(field, path, key->text);
+            sl__error(c, key, SL_EINVAL, field, "field %s was removed: %s",
+                      sl__show(key->text, key->len, &sh), why);
+        } else if (k < 0 || k >= 64) {
             report_unknown(c, key, path, keys);
         } else if (seen & ((uint64_t)1 << k)) {
             sl__path_key(field, path, key->text);

@@ -179,7 +179,7 @@ d = json.load(open(sys.argv[1]))
 net = sys.argv[2]
 assert d["name"] == "univie-node" and d["organization"] == "univie"
 assert d["listen_host"] == "127.0.0.1" and d["listen_port"] == 8640
-assert d["data_dir"] == net + "/data" and d["heartbeat_ms"] == 1000
+assert d["data_dir"] == net + "/data" and d["etcd_endpoints"] == []
 assert [(u["name"], u["org"]) for u in d["users"]] == [("alice", "univie"), ("bob", "aws"),
     ("carol", "azure"), ("dave", "watchdog"), ("treasury", "bank")]
 assert [o["name"] for o in d["oracles"]] == ["univie-mon", "aws-mon", "azure-mon", "watchdog-mon"]

@@ -37,6 +37,8 @@ wait_for 10 "first comment on the event stream" grep -q '^:' "$tmp/sse"
 timeout 120 curl -s -N -H "Authorization: Bearer $carol" "$url/v1/events" >"$tmp/sse-carol" &
 sse_carol_pid=$!
 wait_for 10 "first comment on carol's event stream" grep -q '^:' "$tmp/sse-carol"
+# An idle channel cuts no block: the bank issues azure tokens, so univie-azure gets one.
+call 201 POST /v1/wallets/azure/issue "$treasury" -d '{"amount":"1.00","currency":"EUR","channel":"univie-azure"}'
 
 # --- an agreement's life, each step a transaction the node signs for the caller ---
 call 201 POST /v1/agreements "$alice" --data-binary "@$tmp/vm-web-01.yaml"
@@ -65,7 +67,7 @@ wait "$sse_pid" 2>/dev/null || true
 grep -q '^event: block$' "$tmp/sse" || fail "no block event on the stream: $(head -c 300 "$tmp/sse")"
 grep -q '^event: activated$' "$tmp/sse" || fail "no activation event: $(head -c 600 "$tmp/sse")"
 grep '^data: ' "$tmp/sse" | grep -q '"agreement":"vm-web-01"' || fail "event lacks the agreement"
-# carol hears her own channel's blocks (the heartbeat's), and nothing of univie-aws.
+# carol hears her own channel's block (the issue's), and nothing of univie-aws.
 wait_for 10 "a univie-azure block on carol's stream" grep -q '"channel":"univie-azure"' "$tmp/sse-carol"
 kill "$sse_carol_pid" 2>/dev/null || true
 wait "$sse_carol_pid" 2>/dev/null || true
@@ -107,7 +109,7 @@ call 200 GET /v1/whoami "$dave"
 jcheck 'd == {"user": "dave", "org": "watchdog", "role": "auditor"}'
 call 401 GET /v1/whoami ""
 # One block: its header and each transaction with type, signer and code (members only). The
-# block that holds the proposal, wherever the heartbeat put it.
+# block that holds the proposal, whichever it is.
 call 200 GET "/v1/transactions/$propose_tx" "$alice"
 propose_height=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["height"])' "$tmp/body")
 call 200 GET "/v1/channels/univie-aws/blocks/$propose_height" "$dave"

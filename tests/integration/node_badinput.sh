@@ -105,7 +105,7 @@ def expect_ok(method, path, who, body=None):
 
 
 def tx_total():
-    """Transactions in every block of both channels (heartbeat blocks hold none)."""
+    """Transactions in every block of both channels (blocks cut for due work hold none)."""
     total = 0
     for ch in ("univie-aws", "univie-azure"):
         head = get_json("/v1/channels/%s/blocks?limit=1" % ch)["head"]
@@ -116,7 +116,7 @@ def tx_total():
 
 
 def snapshot():
-    """What bad input must not change; heights move with heartbeat blocks, so not them."""
+    """What bad input must not change; heights move with blocks cut for due work, so not them."""
     snap = {"agreements": get_json("/v1/agreements")["agreements"], "tx": tx_total()}
     for org in ("univie", "aws", "azure", "bank", "watchdog"):
         snap["wallet/" + org] = get_json("/v1/wallets/" + org)["balances"]

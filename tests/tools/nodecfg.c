@@ -74,16 +74,16 @@ static json_t *config_json(const sl_node_config *c)
                                         c->channels[i].genesis, "ledger", c->channels[i].ledger));
     for (size_t i = 0; endpoints && i < c->n_etcd_endpoints; i++)
         json_array_append_new(endpoints, json_string(c->etcd_endpoints[i]));
-    return json_pack("{s:s, s:o, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, "
+    return json_pack("{s:s, s:o, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
                      "s:s, s:s}",
                      "name", c->name, "description", jstr_or_null(c->description), "organization",
                      c->organization, "data_dir", c->data_dir, "listen_host", c->listen_host,
                      "listen_port", (int)c->listen_port, "identity", member_json(&c->identity),
                      "users", members_json(c->users, c->n_users), "oracles",
-                     members_json(c->oracles, c->n_oracles), "channels", channels, "heartbeat_ms",
-                     (json_int_t)c->heartbeat_ms, "etcd_endpoints", endpoints, "secrets",
-                     jstr_or_null(c->secrets), "tokens", jstr_or_null(c->tokens), "log_format",
-                     formats[c->log_format], "log_level", levels[c->log_level]);
+                     members_json(c->oracles, c->n_oracles), "channels", channels, "etcd_endpoints",
+                     endpoints, "secrets", jstr_or_null(c->secrets), "tokens",
+                     jstr_or_null(c->tokens), "log_format", formats[c->log_format], "log_level",
+                     levels[c->log_level]);
 }
 
 static int cmd_config(const char *path)

@@ -278,12 +278,12 @@ export async function agreementDetail(main, [name], app) {
   let d = null;
 
   async function load() {
+    // Events first, then the agreement: a block committed in between then shows in the
+    // figures at least as soon as in the lists, never a penalty listed that the tiles lack
+    // (blocks come only with transactions or due work, so the next refresh may be a while).
+    const lists = await Promise.all(ACTIVITY_KINDS.map((kind) => api.events(name, {kind, limit: 1000}).catch(() => [])));
     const st = await api.agreement(name);
-    const [services, now, ...lists] = await Promise.all([
-      api.services(name).catch(() => []),
-      nodeNow(app, st.channel),
-      ...ACTIVITY_KINDS.map((kind) => api.events(name, {kind, limit: 1000}).catch(() => [])),
-    ]);
+    const [services, now] = await Promise.all([api.services(name).catch(() => []), nodeNow(app, st.channel)]);
     const byKind = Object.fromEntries(ACTIVITY_KINDS.map((k, i) => [k, lists[i]]));
     const activity = lists.flat().sort((a, b) => b.height - a.height || ACTIVITY_KINDS.indexOf(b.kind) - ACTIVITY_KINDS.indexOf(a.kind));
     const times = new Map();

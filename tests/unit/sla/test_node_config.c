@@ -139,7 +139,7 @@ static const char node_doc[] =
     "    - name: univie-azure\n"                                                       /* 16 */
     "      genesis: channels/univie-azure.block\n"                                     /* 17 */
     "      ledger: /var/lib/slaledger/azure.db\n"                                      /* 18 */
-    "  ordering: {heartbeat: 2s, etcd: {endpoints: [\"http://127.0.0.1:2379\"]}}\n"    /* 19 */
+    "  ordering: {etcd: {endpoints: [\"http://127.0.0.1:2379\"]}}\n"                   /* 19 */
     "  secrets: secrets.yaml\n"                                                        /* 20 */
     "  tokens: tokens.yaml\n"                                                          /* 21 */
     "  log: {format: json, level: debug}\n";                                           /* 22 */
@@ -160,7 +160,7 @@ static const char node_json[] =
     "  \"channels\": [{\"name\": \"univie-aws\", \"genesis\": \"channels/univie-aws.block\"},\n"
     "               {\"name\": \"univie-azure\", \"genesis\": \"channels/univie-azure.block\",\n"
     "                \"ledger\": \"/var/lib/slaledger/azure.db\"}],\n"
-    "  \"ordering\": {\"heartbeat\": \"2s\", \"etcd\": {\"endpoints\": "
+    "  \"ordering\": {\"etcd\": {\"endpoints\": "
     "[\"http://127.0.0.1:2379\"]}},\n"
     "  \"secrets\": \"secrets.yaml\", \"tokens\": \"tokens.yaml\",\n"
     "  \"log\": {\"format\": \"json\", \"level\": \"debug\"}}}\n";
@@ -217,7 +217,6 @@ static void check_node_doc(const sl_node_config *c)
     assert_string_equal(c->channels[1].name, "univie-azure");
     assert_string_equal(c->channels[1].genesis, "channels/univie-azure.block");
     assert_string_equal(c->channels[1].ledger, "/var/lib/slaledger/azure.db");
-    assert_int_equal(c->heartbeat_ms, 2000);
     assert_int_equal(c->n_etcd_endpoints, 1);
     assert_string_equal(c->etcd_endpoints[0], "http://127.0.0.1:2379");
     assert_string_equal(c->secrets, "secrets.yaml");
@@ -260,7 +259,6 @@ static void test_node_defaults(void **state)
     assert_null(c->users);
     assert_int_equal(c->n_oracles, 0);
     assert_string_equal(c->channels[0].ledger, "data/c1.db");
-    assert_int_equal(c->heartbeat_ms, 1000);
     assert_int_equal(c->n_etcd_endpoints, 0);
     assert_null(c->secrets);
     assert_null(c->tokens);
@@ -320,12 +318,9 @@ static void test_node_valid_variants(void **state)
     c = node_variant("tokens: tokens.yaml", "tokens: ~");
     assert_null(c->tokens);
     sl_node_config_free(c);
-    /* A zero heartbeat turns it off. */
-    c = node_variant("heartbeat: 2s", "heartbeat: 0s");
-    assert_int_equal(c->heartbeat_ms, 0);
-    sl_node_config_free(c);
-    c = node_variant("heartbeat: 2s", "heartbeat: 1h");
-    assert_int_equal(c->heartbeat_ms, SL_NODE_MAX_HEARTBEAT_MS);
+    /* An empty ordering mapping takes the defaults. */
+    c = node_variant("ordering: {etcd: {endpoints: [\"http://127.0.0.1:2379\"]}}", "ordering: {}");
+    assert_int_equal(c->n_etcd_endpoints, 0);
     sl_node_config_free(c);
     /* Default ledgers follow data_dir, with one slash between. */
     c = node_variant("data_dir: ./data", "data_dir: /srv/sl/");
@@ -481,23 +476,25 @@ static const err_case node_cases[] = {
     {"unknown channel field", "{name: univie-aws, genesis", "{name: univie-aws, db: x, genesis",
      "spec.channels[0].db", 15, 26,
      "unknown field 'db' in spec.channels[0]; expected one of: name, genesis, ledger", SL_EINVAL},
-    {"heartbeat too long", "heartbeat: 2s", "heartbeat: 2h", "spec.ordering.heartbeat", 19, 25,
-     "heartbeat '2h' is out of range: expected 0s (no heartbeat) to 1h", SL_EINVAL},
-    {"heartbeat not a duration", "heartbeat: 2s", "heartbeat: soon", "spec.ordering.heartbeat", 19,
-     25, "expected a duration such as 60s, 5m, 1h30m or 7d, found 'soon'", SL_EINVAL},
-    {"unknown ordering field", "heartbeat: 2s,", "heartbeat: 2s, kind: solo,", "spec.ordering.kind",
-     19, 29, "unknown field 'kind' in spec.ordering; expected one of: heartbeat, etcd", SL_EINVAL},
+    /* A configuration written for an older slaledger learns why, not merely "unknown". */
+    {"heartbeat removed", "{etcd:", "{heartbeat: 1s, etcd:", "spec.ordering.heartbeat", 19, 14,
+     "field 'heartbeat' was removed: blocks are now cut when transactions wait or when the "
+     "contract has something due (a report deadline, a window or period close), never on an "
+     "idle timer; delete the field",
+     SL_EINVAL},
+    {"unknown ordering field", "{etcd:", "{kind: solo, etcd:", "spec.ordering.kind", 19, 14,
+     "unknown field 'kind' in spec.ordering; expected one of: etcd", SL_EINVAL},
     {"etcd endpoint scheme", "\"http://127.0.0.1:2379\"", "\"ftp://127.0.0.1:2379\"",
-     "spec.ordering.etcd.endpoints[0]", 19, 48,
+     "spec.ordering.etcd.endpoints[0]", 19, 33,
      "expected an etcd endpoint URL such as http://127.0.0.1:2379 (http or https, at most 256 "
      "bytes), found 'ftp://127.0.0.1:2379'",
      SL_EINVAL},
     {"etcd endpoint with a space", "\"http://127.0.0.1:2379\"", "\"http://a b\"",
-     "spec.ordering.etcd.endpoints[0]", 19, 48, "expected an etcd endpoint URL", SL_EINVAL},
+     "spec.ordering.etcd.endpoints[0]", 19, 33, "expected an etcd endpoint URL", SL_EINVAL},
     {"etcd without endpoints", "[\"http://127.0.0.1:2379\"]", "[]", "spec.ordering.etcd.endpoints",
-     19, 47, "expected at least one item, found an empty list", SL_EINVAL},
+     19, 32, "expected at least one item, found an empty list", SL_EINVAL},
     {"etcd missing endpoints", "{endpoints: [\"http://127.0.0.1:2379\"]}", "{}",
-     "spec.ordering.etcd.endpoints", 19, 35,
+     "spec.ordering.etcd.endpoints", 19, 20,
      "missing required field 'endpoints' in spec.ordering.etcd", SL_EINVAL},
     {"secrets not a path", "secrets: secrets.yaml", "secrets: [a]", "spec.secrets", 20, 12,
      "expected a file path, found a list", SL_EINVAL},
