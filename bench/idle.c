@@ -36,9 +36,9 @@
 #define HEARTBEAT_DAY 86400             /* blocks a 1 s heartbeat cut per day */
 
 typedef struct fast_clock {
-    int64_t since;     /* node time at mono0 */
-    int64_t mono0;     /* monotonic ms */
-    int64_t speed;     /* node ms per wall ms */
+    int64_t since; /* node time at mono0 */
+    int64_t mono0; /* monotonic ms */
+    int64_t speed; /* node ms per wall ms */
 } fast_clock;
 
 typedef struct counts {
@@ -198,8 +198,8 @@ int main(void)
     printf("idle_blocks: %zu blocks (a 1 s heartbeat: %.0f)\n", blocks, days * HEARTBEAT_DAY);
     printf("idle_blocks_per_day: %.3f blocks (a 1 s heartbeat: %d)\n", (double)blocks / days,
            HEARTBEAT_DAY);
-    printf("idle_bytes: %lld bytes in %.0f days (a 1 s heartbeat: %.0f)\n", (long long)grown,
-           days, per_empty * HEARTBEAT_DAY * days);
+    printf("idle_bytes: %lld bytes in %.0f days (a 1 s heartbeat: %.0f)\n", (long long)grown, days,
+           per_empty * HEARTBEAT_DAY * days);
     printf("idle_bytes_per_day: %.0f bytes (a 1 s heartbeat: %.0f)\n", (double)grown / days,
            per_empty * HEARTBEAT_DAY);
     printf("heartbeat_bytes_per_block: %.0f bytes (mean over %ld empty blocks)\n", per_empty,

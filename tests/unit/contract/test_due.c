@@ -12,7 +12,7 @@
 #define GRACE (10 * SEC)
 
 static const char uptime[] = "    - {name: uptime, metric: availability, interval: 60s, "
-                            "window: 1h, target: \">= 99.0%\"}\n";
+                             "window: 1h, target: \">= 99.0%\"}\n";
 
 /* Three hours, hourly windows, billing over the whole period, 10 s grace, three oracles of
  * which two decide. */
