@@ -158,11 +158,13 @@ static int setup(void **state)
     w->oracles[1] = (sl_sched_oracle){"aws-mon", w->n.key[M_AWS_MON], &w->n.cert[M_AWS_MON]};
     snprintf(w->state, sizeof(w->state), "%s/oracles.db", w->n.dir);
     parse_doc(doc, "app.yaml", &w->spec);
-    char doc2[sizeof(doc) + 1];
+    sl_buf doc2; /* the same agreement named app2 */
     const char *at = strstr(doc, "{name: app}");
-    snprintf(doc2, sizeof(doc2), "%.*s{name: app2}%s", (int)(at - doc), doc,
-             at + strlen("{name: app}"));
-    parse_doc(doc2, "app2.yaml", &w->spec2);
+    sl_buf_init(&doc2);
+    sl_buf_printf(&doc2, "%.*s{name: app2}%s", (int)(at - doc), doc, at + strlen("{name: app}"));
+    assert_int_equal(doc2.err, 0);
+    parse_doc((const char *)doc2.p, "app2.yaml", &w->spec2);
+    sl_buf_release(&doc2);
     w->now = NT0 + 5 * NSEC;
     open_sched(w);
     *state = w;
