@@ -348,6 +348,7 @@ int sl_node_start(const char *config_path, const char *listen, sl_node **out, sl
     }
     nd->lock_fd = -1;
     pthread_mutex_init(&nd->n.wait_mu, NULL);
+    pthread_rwlock_init(&nd->n.http_lock, NULL);
     sl_diags d = {0};
     int rc = sl_node_config_parse_file(config_path, &nd->cfg, &d);
     if (rc) {
@@ -408,8 +409,13 @@ void sl_node_stop(sl_node *nd)
         return;
     if (nd->started)
         sl__log_write(&nd->log, SL_NODE_LOG_INFO, "node stopping", NULL, 0);
+    /* The orderers still cut blocks until they are freed below: from here on their callbacks
+     * leave the server alone, and one announcing a block now is waited for. */
+    pthread_rwlock_wrlock(&nd->n.http_lock);
+    nd->n.http_closing = 1;
+    pthread_rwlock_unlock(&nd->n.http_lock);
     sl_http_free(nd->n.http);
-    nd->n.http = NULL;        /* block callbacks of the last blocks broadcast nothing */
+    nd->n.http = NULL;
     sl__oracles_stop(&nd->n); /* before the orderers it submits to */
     /* Every slot was zeroed, so a channel that failed half way frees what it opened. */
     for (size_t i = 0; nd->n.channels && i < nd->cfg->n_channels; i++) {
@@ -437,5 +443,6 @@ void sl_node_stop(sl_node *nd)
         sl__log_release(&nd->log);
     pthread_cond_destroy(&nd->n.wait_cv);
     pthread_mutex_destroy(&nd->n.wait_mu);
+    pthread_rwlock_destroy(&nd->n.http_lock);
     free(nd);
 }

@@ -77,6 +77,10 @@ typedef struct sl__node {
     sl__channel *channels;
     size_t n_channels;
     sl_http *http;
+    /* Guards http against the orderers' threads (block announcements) while sl_node_free
+     * takes the server down: they read it under the read lock, and not once http_closing. */
+    pthread_rwlock_t http_lock;
+    int http_closing;
     pthread_mutex_t wait_mu;
     pthread_cond_t wait_cv;
     sl__waiter *waiters;

@@ -250,6 +250,25 @@ static void wake_waiters(sl__node *n, const sl_commit_info *info, const sl_error
     pthread_mutex_unlock(&n->wait_mu);
 }
 
+/* Counts the block in the metrics and broadcasts it and its events to the channel's members.
+ * Called under http_lock. */
+static void announce_block(sl__channel *ch, const sl_commit_info *info)
+{
+    sl__node *n = ch->node;
+    count_block(n->http, ch->name, info);
+    char block[160];
+    sl_strfmt(block, sizeof(block), "{\"channel\":\"%s\",\"height\":%llu,\"tx\":%zu,\"valid\":%zu}",
+              ch->name, (unsigned long long)info->height, info->n_tx, info->n_valid);
+    /* A block is news of the channel: only its members read the channel's blocks. */
+    const char *members[SL_MAX_ORGS + 1];
+    channel_members(ch, members);
+    sl_http_audience to = {members, NULL};
+    sl_http_broadcast(n->http, "block", block, &to);
+    for (size_t i = 0; i < info->n_events; i++)
+        if (streamed(info->events[i].kind))
+            broadcast_event(ch, members, info->height, &info->events[i]);
+}
+
 void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *err)
 {
     sl__channel *ch = arg;
@@ -265,18 +284,10 @@ void sl__node_on_block(void *arg, const sl_commit_info *info, const sl_error *er
     }
     wake_waiters(n, info, NULL);
     sl__oracles_on_block(n, ch->name, info);
-    if (!n->http)
-        return;
-    count_block(n->http, ch->name, info);
-    char block[160];
-    sl_strfmt(block, sizeof(block), "{\"channel\":\"%s\",\"height\":%llu,\"tx\":%zu,\"valid\":%zu}",
-              ch->name, (unsigned long long)info->height, info->n_tx, info->n_valid);
-    /* A block is news of the channel: only its members read the channel's blocks. */
-    const char *members[SL_MAX_ORGS + 1];
-    channel_members(ch, members);
-    sl_http_audience to = {members, NULL};
-    sl_http_broadcast(n->http, "block", block, &to);
-    for (size_t i = 0; i < info->n_events; i++)
-        if (streamed(info->events[i].kind))
-            broadcast_event(ch, members, info->height, &info->events[i]);
+    /* The server may be going away (sl_node_free): it is used under the read lock only, and
+     * not at all once closing. */
+    pthread_rwlock_rdlock(&n->http_lock);
+    if (n->http && !n->http_closing)
+        announce_block(ch, info);
+    pthread_rwlock_unlock(&n->http_lock);
 }

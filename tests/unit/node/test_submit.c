@@ -81,6 +81,7 @@ static world *world_new(int with_solo)
     net_init_at(&w->nt, wall_ms() - NHOUR);
     pthread_mutex_init(&w->n.wait_mu, NULL);
     assert_int_equal(sl_cond_init_monotonic(&w->n.wait_cv), 0);
+    pthread_rwlock_init(&w->n.http_lock, NULL);
     w->alice =
         (sl__member){.name = "alice", .key = w->nt.key[M_CONSUMER], .cert = w->nt.cert[M_CONSUMER]};
     w->ch = (sl__channel){.name = "univie-aws", .ledger = w->nt.l, .node = &w->n};
@@ -102,6 +103,7 @@ static void world_free(world *w)
         sl_orderer_free(w->ch.orderer);
     pthread_cond_destroy(&w->n.wait_cv);
     pthread_mutex_destroy(&w->n.wait_mu);
+    pthread_rwlock_destroy(&w->n.http_lock);
     net_free(&w->nt);
     free(w);
 }
