@@ -44,6 +44,8 @@ static const char *fx_doc_fmt = "apiVersion: slaledger/v1\n"
 typedef struct fx_doc {
     const char *name;       /* default "web" */
     const char *end;        /* default 2026-12-01T02:46:40Z (10000 s) */
+    int64_t length_ms;      /* when end is NULL and this is not 0: the period ends this long
+                               after T0 (no calendar date in the test) */
     const char *billing;    /* default period */
     const char *grace;      /* default 10s */
     const char *oracles;    /* default {members: [o1], quorum: 1} */
@@ -53,11 +55,16 @@ typedef struct fx_doc {
 
 static inline sl_agreement_spec *fx_spec(const fx_doc *d, uint8_t hash[SL_HASH_LEN])
 {
-    char text[8192];
-    snprintf(text, sizeof(text), fx_doc_fmt, d->name ? d->name : "web",
-             d->end ? d->end : "2026-12-01T02:46:40Z", d->billing ? d->billing : "period",
-             d->grace ? d->grace : "10s", d->oracles ? d->oracles : "{members: [o1], quorum: 1}",
-             d->objectives, d->penalties ? d->penalties : "");
+    char text[8192], end[32];
+    if (d->end)
+        snprintf(end, sizeof(end), "%s", d->end);
+    else
+        assert_true(
+            sl_time_format(T0 + (d->length_ms ? d->length_ms : 10000 * SEC), end, sizeof(end)) > 0);
+    snprintf(text, sizeof(text), fx_doc_fmt, d->name ? d->name : "web", end,
+             d->billing ? d->billing : "period", d->grace ? d->grace : "10s",
+             d->oracles ? d->oracles : "{members: [o1], quorum: 1}", d->objectives,
+             d->penalties ? d->penalties : "");
     sl_agreement_spec *spec = NULL;
     sl_diags diags = {0};
     int rc = sl_sla_parse(text, strlen(text), "test.yaml", &spec, &diags);

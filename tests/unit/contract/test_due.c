@@ -16,9 +16,8 @@ static const char uptime[] = "    - {name: uptime, metric: availability, interva
 
 /* Three hours, hourly windows, billing over the whole period, 10 s grace, three oracles of
  * which two decide. */
-static const fx_doc doc = {.end = "2026-12-01T03:00:00Z",
-                           .oracles = "{members: [o1, o2, o3], quorum: 2}",
-                           .objectives = uptime};
+static const fx_doc doc = {
+    .length_ms = 3 * HOUR, .oracles = "{members: [o1, o2, o3], quorum: 2}", .objectives = uptime};
 
 static size_t n_events(const sl_contract *c)
 {
