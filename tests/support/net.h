@@ -199,6 +199,38 @@ static inline sl_commit_info net_commit(net *n, sl_buf *txs, size_t k, int64_t t
     return info;
 }
 
+/* Makes agreement `name` (document doc[0..len)) active in one block at time t: the bank issues
+ * `escrow` EUR minor units to univie, univie proposes, aws accepts, univie deposits them.
+ * Returns how many of the four transactions were valid. */
+static inline size_t net_activate(net *n, const char *doc, size_t len, const char *name,
+                                  int64_t escrow, int64_t t)
+{
+    sl_buf tx[4];
+    for (int i = 0; i < 4; i++)
+        sl_buf_init(&tx[i]);
+    sl_tx x = net_tx(n, M_ISSUER, SL_TX_ISSUE, t + NHOUR);
+    snprintf(x.to, sizeof(x.to), "univie");
+    memcpy(x.currency, "EUR", 4);
+    x.amount = escrow;
+    net_sign(n, M_ISSUER, &x, &tx[0]);
+    x = net_tx(n, M_CONSUMER, SL_TX_PROPOSE, t + NHOUR);
+    x.doc = (const uint8_t *)doc;
+    x.doc_len = len;
+    net_sign(n, M_CONSUMER, &x, &tx[1]);
+    x = net_tx(n, M_PROVIDER, SL_TX_ACCEPT, t + NHOUR);
+    snprintf(x.agreement, sizeof(x.agreement), "%s", name);
+    sl_sha256(doc, len, x.doc_hash);
+    net_sign(n, M_PROVIDER, &x, &tx[2]);
+    x = net_tx(n, M_CONSUMER, SL_TX_DEPOSIT, t + NHOUR);
+    snprintf(x.agreement, sizeof(x.agreement), "%s", name);
+    x.amount = escrow;
+    net_sign(n, M_CONSUMER, &x, &tx[3]);
+    size_t valid = net_commit(n, tx, 4, t).n_valid;
+    for (int i = 0; i < 4; i++)
+        sl_buf_release(&tx[i]);
+    return valid;
+}
+
 /* Commits one transaction and returns its validation code. */
 static inline sl_txcode net_commit1(net *n, sl_buf *tx, int64_t t)
 {

@@ -302,29 +302,7 @@ static void activate(net *n, int64_t t)
     char doc[2048];
     size_t len;
     agreement_doc(doc, sizeof(doc), &len);
-    sl_buf tx[4];
-    for (int i = 0; i < 4; i++)
-        sl_buf_init(&tx[i]);
-    sl_tx x = net_tx(n, M_ISSUER, SL_TX_ISSUE, t + NHOUR);
-    snprintf(x.to, sizeof(x.to), "univie");
-    memcpy(x.currency, "EUR", 4);
-    x.amount = 100000;
-    net_sign(n, M_ISSUER, &x, &tx[0]);
-    x = net_tx(n, M_CONSUMER, SL_TX_PROPOSE, t + NHOUR);
-    x.doc = (const uint8_t *)doc;
-    x.doc_len = len;
-    net_sign(n, M_CONSUMER, &x, &tx[1]);
-    x = net_tx(n, M_PROVIDER, SL_TX_ACCEPT, t + NHOUR);
-    snprintf(x.agreement, sizeof(x.agreement), "web");
-    sl_sha256(doc, len, x.doc_hash);
-    net_sign(n, M_PROVIDER, &x, &tx[2]);
-    x = net_tx(n, M_CONSUMER, SL_TX_DEPOSIT, t + NHOUR);
-    snprintf(x.agreement, sizeof(x.agreement), "web");
-    x.amount = 100000;
-    net_sign(n, M_CONSUMER, &x, &tx[3]);
-    assert_int_equal(net_commit(n, tx, 4, t).n_valid, 4);
-    for (int i = 0; i < 4; i++)
-        sl_buf_release(&tx[i]);
+    assert_int_equal(net_activate(n, doc, len, "web", 100000, t), 4);
 }
 
 /* One oracle's report of interval k (60 s from NT0), signed at now. */
