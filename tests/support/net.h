@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "slaledger/ledger.h"
@@ -39,6 +40,14 @@ typedef struct net {
 } net;
 
 static const char *const net_orgs[N_ORGS] = {"univie", "aws", "watchdog", "bank"};
+
+/* The wall clock in ms since the epoch, for tests whose times follow it. */
+static inline int64_t net_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static inline void net_die(const char *what, const sl_error *err)
 {

@@ -20,13 +20,6 @@
 #include "support/net.h"
 #include "slaledger/wait.h"
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An orderer stand-in: keeps what it is given and never cuts a block, or fails the block
  * at once as a full disk would (the solo orderer's callback with the dropped ids). */
 typedef struct fake {
@@ -78,7 +71,7 @@ static world *world_new(int with_solo)
 {
     world *w = calloc(1, sizeof(*w));
     assert_non_null(w);
-    net_init_at(&w->nt, wall_ms() - NHOUR);
+    net_init_at(&w->nt, net_wall_ms() - NHOUR);
     pthread_mutex_init(&w->n.wait_mu, NULL);
     assert_int_equal(sl_cond_init_monotonic(&w->n.wait_cv), 0);
     pthread_rwlock_init(&w->n.http_lock, NULL);
@@ -145,10 +138,10 @@ static void test_failed_block_answers_at_once(void **state)
     sl_tx t = withdraw_tx(100);
     sl__submitted s;
     sl_error err = {0};
-    int64_t t0 = wall_ms();
+    int64_t t0 = net_wall_ms();
     int rc = sl__node_submit(&w->n, &w->ch, &w->alice, &t, 10000, &s, &err);
     assert_int_equal(rc, SL_EIO);
-    assert_true(wall_ms() - t0 < 2000); /* not the commit timeout */
+    assert_true(net_wall_ms() - t0 < 2000); /* not the commit timeout */
     assert_true(s.queued);
     assert_true(s.dropped);
     char hex[2 * SL_HASH_LEN + 1];

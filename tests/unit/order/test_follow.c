@@ -19,13 +19,6 @@
 #include "slaledger/wait.h"
 #include "support/net.h"
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The orderer's side: a solo orderer on the first ledger, reached in process. */
 typedef struct origin {
     net n;
@@ -115,7 +108,7 @@ static void remote_cancel(void *arg)
 static void origin_start(origin *o)
 {
     memset(o, 0, sizeof(*o));
-    net_init_at(&o->n, wall_ms() - 1000);
+    net_init_at(&o->n, net_wall_ms() - 1000);
     pthread_mutex_init(&o->mu, NULL);
     assert_int_equal(sl_cond_init_monotonic(&o->cv), 0);
     sl_order_settings set = {.timeout_ms = 2};
@@ -179,7 +172,7 @@ static void copy_stop(copy *c)
 static void submit_times(net *n, sl_orderer *to, size_t count, int want)
 {
     for (size_t i = 0; i < count; i++) {
-        sl_tx t = net_tx(n, M_NODE, SL_TX_TIME, wall_ms() + NHOUR);
+        sl_tx t = net_tx(n, M_NODE, SL_TX_TIME, net_wall_ms() + NHOUR);
         sl_buf b;
         sl_buf_init(&b);
         net_sign(n, M_NODE, &t, &b);

@@ -28,13 +28,6 @@
 #define NMIN (60 * NSEC)
 #define NDAY (24 * NHOUR)
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct seen {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* a block was committed */
@@ -130,7 +123,7 @@ static sl_buf *time_txs(net *n, size_t count)
     sl_buf *txs = calloc(count, sizeof(*txs));
     assert_non_null(txs);
     for (size_t i = 0; i < count; i++) {
-        sl_tx t = net_tx(n, M_NODE, SL_TX_TIME, wall_ms() + NHOUR);
+        sl_tx t = net_tx(n, M_NODE, SL_TX_TIME, net_wall_ms() + NHOUR);
         sl_buf_init(&txs[i]);
         net_sign(n, M_NODE, &t, &txs[i]);
     }
@@ -161,7 +154,7 @@ static void test_threads_and_limits(void **state)
 {
     (void)state;
     net n;
-    net_init_at(&n, wall_ms() - 1000);
+    net_init_at(&n, net_wall_ms() - 1000);
     seen s;
     seen_init(&s);
     sl_order_settings set = {.max_txs = 50, .timeout_ms = 2};
@@ -202,7 +195,7 @@ static void test_busy_and_free(void **state)
 {
     (void)state;
     net n;
-    net_init_at(&n, wall_ms() - 1000);
+    net_init_at(&n, net_wall_ms() - 1000);
     seen s;
     seen_init(&s);
     /* Never cut by count or time within the test. */
@@ -408,7 +401,7 @@ static void test_failed_block_names_its_transactions(void **state)
 {
     (void)state;
     net n;
-    net_init_at(&n, wall_ms() - 1000);
+    net_init_at(&n, net_wall_ms() - 1000);
     sl_ledger *ro = NULL;
     sl_error err = {0};
     assert_int_equal(sl_ledger_open(n.path, SL_LEDGER_READONLY, &ro, &err), 0);
