@@ -36,10 +36,11 @@ struct sl__upstream {
     int failing; /* the last fetch failed (logged once, until one succeeds); fetch's thread */
 };
 
-static int64_t wall_ms(void)
+/* The fetch's own deadline: monotonic, so a wall-clock step neither ends nor stretches it. */
+static int64_t mono_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -54,7 +55,7 @@ static int request(sl__upstream *p, const char *method, const char *path, sl_htt
     int rc = url.err;
     if (!rc)
         rc = sl_node_token_make(p->node->identity.key, &p->node->identity.cert, p->audience,
-                                wall_ms(), &token);
+                                sl__node_wall_ms(), &token);
     if (!rc)
         rc = sl_http_req_set(req, method, (const char *)url.p);
     if (!rc)
@@ -138,7 +139,7 @@ static int upstream_fetch(void *arg, uint64_t height, int64_t wait_ms, sl_buf *o
 {
     sl__upstream *p = arg;
     char path[96 + SL_IDENT_NAME_CAP];
-    int64_t until = wall_ms() + wait_ms;
+    int64_t until = mono_ms() + wait_ms;
     sl_strfmt(path, sizeof(path), "/v1/channels/%s/blocks/%llu/raw", p->channel,
               (unsigned long long)height);
     for (;;) {
@@ -159,7 +160,7 @@ static int upstream_fetch(void *arg, uint64_t height, int64_t wait_ms, sl_buf *o
         /* An unknown channel is 404 too: the orderer does not serve it to this node. */
         if (rc == SL_ENOENT && strcmp(err->field, "height") != 0)
             rc = SL_EPERM;
-        if (rc != SL_ENOENT || wall_ms() + POLL_MS > until || pause_unless_cancelled(p, POLL_MS))
+        if (rc != SL_ENOENT || mono_ms() + POLL_MS > until || pause_unless_cancelled(p, POLL_MS))
             return note(p, rc, err);
     }
 }

@@ -22,7 +22,7 @@
 
 #include <pthread.h>
 
-#include "slaledger/order.h"
+#include "order/order_int.h"
 #include "slaledger/wait.h"
 
 #define FETCH_WAIT_MS  10000 /* one fetch waits this long for a block to be cut */
@@ -47,15 +47,6 @@ typedef struct follower {
     uint64_t applied; /* blocks applied since start, for flush */
 } follower;
 
-static int64_t now_ms(const follower *f)
-{
-    if (f->set.clock)
-        return f->set.clock(f->set.clock_arg);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int follow_submit(sl_orderer *o, const uint8_t *tx, size_t len, uint8_t id[SL_HASH_LEN],
                          sl_error *err)
 {
@@ -69,7 +60,7 @@ static int follow_submit(sl_orderer *o, const uint8_t *tx, size_t len, uint8_t i
                             "this node stopped applying channel '%s' (%s); nothing is submitted "
                             "until an operator has looked",
                             sl_ledger_channel(f->ledger)->name, why.msg);
-    int rc = sl_ledger_precheck(f->ledger, tx, len, now_ms(f), id, err);
+    int rc = sl_ledger_precheck(f->ledger, tx, len, sl__order_now(&f->set), id, err);
     if (!rc)
         rc = f->remote.submit(f->remote.arg, tx, len, err);
     return rc;

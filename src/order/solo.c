@@ -29,7 +29,7 @@
 
 #include <pthread.h>
 
-#include "slaledger/order.h"
+#include "order/order_int.h"
 #include "slaledger/wait.h"
 
 #define DUE_SLEEP_MAX_MS 60000 /* longest single wait for a due time (monotonic ms) */
@@ -72,12 +72,6 @@ static int64_t clock_ms(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The node's time: block timestamps and expiry checks. */
-static int64_t node_now(const solo *s)
-{
-    return s->set.clock ? s->set.clock(s->set.clock_arg) : clock_ms(CLOCK_REALTIME);
-}
-
 static int grow(solo *s)
 {
     size_t cap = s->cap ? s->cap * 2 : 1024;
@@ -97,7 +91,7 @@ static int solo_submit(sl_orderer *o, const uint8_t *tx, size_t len, uint8_t id[
                        sl_error *err)
 {
     solo *s = (solo *)o;
-    int rc = sl_ledger_precheck(s->ledger, tx, len, node_now(s), id, err);
+    int rc = sl_ledger_precheck(s->ledger, tx, len, sl__order_now(&s->set), id, err);
     if (rc)
         return rc;
     uint8_t *copy = malloc(len ? len : 1);
@@ -134,7 +128,7 @@ static int64_t time_to_due(const solo *s, int64_t now)
         return -1;
     if (now < s->retry_at)
         return s->retry_at - now;
-    int64_t node = node_now(s);
+    int64_t node = sl__order_now(&s->set);
     if (node >= s->due)
         return 0;
     int64_t speed = s->set.clock_speed > 1 ? s->set.clock_speed : 1;
@@ -202,7 +196,8 @@ static void commit_block(solo *s, const uint8_t **txs, size_t *lens, pending_tx 
 {
     sl_commit_info info;
     sl_error err = {0};
-    int rc = sl_ledger_commit(s->ledger, txs, lens, k, node_now(s), s->key, &s->cert, &info, &err);
+    int rc = sl_ledger_commit(s->ledger, txs, lens, k, sl__order_now(&s->set), s->key, &s->cert,
+                              &info, &err);
     if (rc)
         failed_info(txs, lens, k, ids, &info);
     if (s->cb)
